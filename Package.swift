@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ringproxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringproxy", targets: ["ringproxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // liburing, plus static inline shims for the macros Swift cannot import.
+        .systemLibrary(
+            name: "CURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // Pure: lexer, parser, model and validation of proxy.conf. No I/O beyond reading the file.
+        .target(name: "ProxyConfig"),
+        // Pure: server selection algorithms.
+        .target(name: "Balancing"),
+        // The io_uring layer: ring, provided buffer ring, user_data encoding, probing.
+        .target(name: "URing", dependencies: ["CURing"]),
+        // Reactors, connections, listeners, timers, signals.
+        .target(
+            name: "ProxyRuntime",
+            dependencies: [
+                "ProxyConfig", "Balancing", "URing",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ringproxy",
+            dependencies: [
+                "ProxyConfig", "ProxyRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(name: "BalancingTests", dependencies: ["Balancing"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ringproxy"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,26 @@
+#ifndef RINGPROXY_CURING_SHIM_H
+#define RINGPROXY_CURING_SHIM_H
+// features.h first: liburing defines _XOPEN_SOURCE, and without this the
+// fd_set definitions clash with SwiftGlibc's module.
+#include <features.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/mman.h>
+#include <netinet/tcp.h>
+
+// Macros and flag constants that Swift does not import.
+static inline unsigned char rp_iosqe_io_link(void) { return IOSQE_IO_LINK; }
+static inline unsigned char rp_iosqe_buffer_select(void) { return IOSQE_BUFFER_SELECT; }
+static inline unsigned char rp_iosqe_cqe_skip_success(void) { return IOSQE_CQE_SKIP_SUCCESS; }
+static inline unsigned int rp_cqe_f_more(void) { return IORING_CQE_F_MORE; }
+static inline unsigned int rp_cqe_f_buffer(void) { return IORING_CQE_F_BUFFER; }
+static inline unsigned int rp_cqe_buffer_shift(void) { return IORING_CQE_BUFFER_SHIFT; }
+static inline unsigned int rp_setup_single_issuer(void) { return IORING_SETUP_SINGLE_ISSUER; }
+static inline unsigned int rp_setup_defer_taskrun(void) { return IORING_SETUP_DEFER_TASKRUN; }
+static inline unsigned int rp_setup_cqsize(void) { return IORING_SETUP_CQSIZE; }
+static inline unsigned int rp_setup_submit_all(void) { return IORING_SETUP_SUBMIT_ALL; }
+static inline unsigned int rp_setup_coop_taskrun(void) { return IORING_SETUP_COOP_TASKRUN; }
+static inline int rp_async_cancel_all(void) { return IORING_ASYNC_CANCEL_ALL; }
+
+#endif
