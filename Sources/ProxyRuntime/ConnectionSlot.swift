@@ -1,0 +1,24 @@
+/// The state of one client connection and its server connection, kept in a
+/// preallocated table and addressed by slot index.
+struct ConnectionSlot {
+    enum State: UInt8 {
+        case free, connecting, forwarding, closing
+    }
+
+    /// Bumped when the slot is freed, so completions for its previous
+    /// occupant are recognised.
+    var generation: UInt32 = 0
+    var state: State = .free
+    var clientFd: Int32 = -1
+    var serverFd: Int32 = -1
+    var listener: Int32 = -1
+    var server: Int32 = -1
+    var connectAttemptsLeft: Int32 = 0
+    /// Servers already tried for this connection, by index modulo 64.
+    var triedServers: UInt64 = 0
+    /// Submitted operations whose last completion has not arrived yet; the
+    /// slot is freed only when this reaches zero.
+    var inFlight: Int32 = 0
+    var lastActivityMilliseconds: Int64 = 0
+    var nextFree: Int32 = -1
+}

@@ -1,0 +1,26 @@
+/// One direction of a proxied connection: bytes received from the source
+/// socket, queued as provided buffers, sent in order to the destination.
+///
+/// Flow 0 is client → server, flow 1 is server → client. The queue is an
+/// intrusive list threaded through the reactor's per-buffer `next` array, so
+/// queuing a chunk allocates nothing.
+struct Flow {
+    var queueHead: Int32 = -1
+    var queueTail: Int32 = -1
+    var queuedBytes = 0
+    /// Bytes of the head buffer already sent (short sends).
+    var headOffset: Int32 = 0
+    var sendInFlight = false
+    /// A multishot recv is armed on the source.
+    var receiving = false
+    /// The recv was cancelled because the destination is slower (back-pressure).
+    var paused = false
+    /// The recv stopped with ENOBUFS and waits for buffers to come back.
+    var starved = false
+    /// The source sent EOF.
+    var sourceClosed = false
+    /// Our write side towards the destination is shut down (EOF passed on).
+    var destinationShut = false
+
+    var isDrained: Bool { queueHead < 0 && !sendInFlight }
+}

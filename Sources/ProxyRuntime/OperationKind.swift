@@ -1,0 +1,19 @@
+/// The `kind` byte of an operation's tag: what its completion means.
+enum OperationKind: UInt8 {
+    /// Multishot accept; the tag's slot is the reactor's listen-socket index.
+    case accept = 1
+    case connect
+    case connectTimeout
+    /// Multishot recv: from the client (flow 0) or from the server (flow 1).
+    case receiveFromClient
+    case receiveFromServer
+    /// Send to the server (flow 0) or to the client (flow 1).
+    case sendToServer
+    case sendToClient
+    case shutdown
+    case cancel
+    /// The reactor's mailbox eventfd.
+    case mailbox
+    /// Nothing waits for it (closing a rejected or finished socket).
+    case detached
+}

@@ -1,0 +1,90 @@
+import CURing
+import Glibc
+import URing
+
+/// Accepting clients: one multishot accept per listening socket.
+extension Reactor {
+    func armAccept(_ socketIndex: Int) {
+        let sqe = ring.nextSubmission()
+        io_uring_prep_multishot_accept(sqe, listenSockets[socketIndex].fd, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+        io_uring_sqe_set_data64(sqe, acceptTag(socketIndex))
+        listenSockets[socketIndex].acceptArmed = true
+    }
+
+    func accepted(_ completion: io_uring_cqe, socketIndex: Int) {
+        if completion.res >= 0 {
+            admit(clientFd: completion.res, listener: listenSockets[socketIndex].listener)
+        }
+        guard !completion.hasMore else { return }
+        listenSockets[socketIndex].acceptArmed = false
+        guard accepting else { return }
+        switch -completion.res {
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+            // Out of descriptors or memory: accepting again at once would spin.
+            logger.warning("accept paused for \(Self.acceptBackoffMilliseconds)ms: \(String(cString: strerror(-completion.res)))")
+            acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+        default:
+            armAccept(socketIndex)
+        }
+    }
+
+    func retryAccepts() {
+        acceptRetryAtMilliseconds = .max
+        guard accepting else { return }
+        for socketIndex in listenSockets.indices where !listenSockets[socketIndex].acceptArmed {
+            armAccept(socketIndex)
+        }
+    }
+
+    /// Takes a new client if the limits allow, and starts connecting it to a server.
+    private func admit(clientFd: Int32, listener: Int) {
+        let limits = model.listeners[listener].limit
+        guard accepting, model.globalLimit.tryAcquire() else {
+            return reject(clientFd)
+        }
+        guard limits.tryAcquire() else {
+            model.globalLimit.release()
+            return reject(clientFd)
+        }
+        guard let slot = table.allocate() else {
+            limits.release()
+            model.globalLimit.release()
+            return reject(clientFd)
+        }
+        var one: Int32 = 1
+        setsockopt(clientFd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let pool = model.pools[model.listeners[listener].poolIndex]
+        table.slots[Int(slot)].state = .connecting
+        table.slots[Int(slot)].clientFd = clientFd
+        table.slots[Int(slot)].listener = Int32(listener)
+        table.slots[Int(slot)].connectAttemptsLeft = Int32(pool.retries + 1)
+        table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+        timers.schedule(slot, atMilliseconds: nowMilliseconds + model.listeners[listener].idleTimeoutMilliseconds)
+        connectToNextServer(slot)
+    }
+
+    private func reject(_ clientFd: Int32) {
+        rejectedSinceLastReport += 1
+        closeDetached(clientFd)
+    }
+
+    /// Draining: close the listening sockets so new clients are refused, and
+    /// leave established connections alone.
+    func stopAccepting() {
+        guard accepting else { return }
+        accepting = false
+        acceptRetryAtMilliseconds = .max
+        for socketIndex in listenSockets.indices {
+            if listenSockets[socketIndex].acceptArmed {
+                let cancel = ring.nextSubmission()
+                io_uring_prep_cancel64(cancel, acceptTag(socketIndex), 0)
+                io_uring_sqe_set_data64(cancel, Self.detachedTag)
+            }
+            closeDetached(listenSockets[socketIndex].fd)
+        }
+    }
+
+    private func acceptTag(_ socketIndex: Int) -> UInt64 {
+        OperationTag(kind: OperationKind.accept.rawValue, generation: 0, slot: UInt32(socketIndex)).userData
+    }
+}

@@ -1,0 +1,62 @@
+import CURing
+import Glibc
+import URing
+
+/// Connecting to a server: connect linked to a timeout, retried on the next
+/// server the balancer picks.
+extension Reactor {
+    func connectToNextServer(_ slot: Int32) {
+        let listener = model.listeners[Int(table.slots[Int(slot)].listener)]
+        let pool = model.pools[listener.poolIndex]
+        let tried = table.slots[Int(slot)].triedServers
+        guard table.slots[Int(slot)].connectAttemptsLeft > 0,
+              let server = pickers[listener.poolIndex].pick(
+                  isUp: { _ in true },
+                  isExcluded: { tried & (1 << UInt64($0 & 63)) != 0 })
+        else {
+            logger.debug("no server left to try in pool \(pool.name); closing client")
+            return closeConnection(slot)
+        }
+        let address = pool.servers[server].address
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else {
+            logger.warning("cannot open a socket to \(pool.servers[server].name): \(String(cString: strerror(errno)))")
+            return closeConnection(slot)
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        table.slots[Int(slot)].serverFd = fd
+        table.slots[Int(slot)].server = Int32(server)
+        table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
+        table.slots[Int(slot)].connectAttemptsLeft -= 1
+
+        // connect → link timeout: the timeout cancels the connect with
+        // -ECANCELED if it is still pending after `connect-timeout`.
+        let connect = ring.nextSubmission()
+        io_uring_prep_connect(connect, fd, address.pointer, address.length)
+        connect.pointee.link()
+        track(connect, .connect, slot)
+        let timeout = ring.nextSubmission()
+        io_uring_prep_link_timeout(timeout, pool.connectTimeout, 0)
+        track(timeout, .connectTimeout, slot)
+    }
+
+    func connected(_ slot: Int32, result: Int32) {
+        guard table.slots[Int(slot)].state == .connecting else { return }
+        if result == 0 {
+            table.slots[Int(slot)].state = .forwarding
+            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+            armReceive(slot, direction: 0)
+            armReceive(slot, direction: 1)
+            return
+        }
+        let listener = model.listeners[Int(table.slots[Int(slot)].listener)]
+        let server = model.pools[listener.poolIndex].servers[Int(table.slots[Int(slot)].server)]
+        let reason = result == -ECANCELED ? "timed out" : String(cString: strerror(-result))
+        logger.debug("connect to \(server.name) (\(server.address)) failed: \(reason)")
+        closeDetached(table.slots[Int(slot)].serverFd)
+        table.slots[Int(slot)].serverFd = -1
+        table.slots[Int(slot)].server = -1
+        connectToNextServer(slot)
+    }
+}

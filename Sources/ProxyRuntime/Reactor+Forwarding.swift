@@ -1,0 +1,168 @@
+import CURing
+import Glibc
+import URing
+
+/// Moving bytes: multishot recv into provided buffers on each side, queued
+/// per direction, sent in order to the other side, buffers recycled once sent.
+///
+/// Back-pressure: a direction holding more than `highWaterBytes` cancels its
+/// source's recv; it is re-armed once the queue drains below `lowWaterBytes`.
+/// So memory per connection is bounded by a few buffers per direction.
+extension Reactor {
+    @inline(__always)
+    private func sourceFd(_ slot: Int32, _ direction: Int) -> Int32 {
+        direction == 0 ? table.slots[Int(slot)].clientFd : table.slots[Int(slot)].serverFd
+    }
+
+    @inline(__always)
+    private func destinationFd(_ slot: Int32, _ direction: Int) -> Int32 {
+        direction == 0 ? table.slots[Int(slot)].serverFd : table.slots[Int(slot)].clientFd
+    }
+
+    @inline(__always)
+    private func receiveKind(_ direction: Int) -> OperationKind {
+        direction == 0 ? .receiveFromClient : .receiveFromServer
+    }
+
+    func armReceive(_ slot: Int32, direction: Int) {
+        let sqe = ring.nextSubmission()
+        io_uring_prep_recv_multishot(sqe, sourceFd(slot, direction), nil, 0, 0)
+        sqe.pointee.selectBuffer(group: Self.bufferGroup)
+        track(sqe, receiveKind(direction), slot)
+        let flow = table.flow(slot, direction)
+        flow.pointee.receiving = true
+        flow.pointee.paused = false
+        flow.pointee.starved = false
+    }
+
+    func received(_ completion: io_uring_cqe, slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        if !completion.hasMore {
+            table.slots[Int(slot)].inFlight -= 1
+            flow.pointee.receiving = false
+        }
+        let bufferID = completion.bufferID
+        if bufferID != nil { buffers.markTaken() }
+        guard table.slots[Int(slot)].state == .forwarding else {
+            if let bufferID { buffers.recycle(bufferID) }
+            return
+        }
+        let result = completion.res
+        if result > 0, let bufferID {
+            enqueue(bufferID, length: result, on: flow)
+            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+            sendNext(slot, direction: direction)
+            if flow.pointee.queuedBytes >= highWaterBytes && flow.pointee.receiving && !flow.pointee.paused {
+                pauseReceive(slot, direction: direction)
+            }
+        } else if result == 0 {
+            flow.pointee.sourceClosed = true
+            passOnEndOfStreamIfDrained(slot, direction: direction)
+        } else if result == -ENOBUFS {
+            flow.pointee.starved = true
+            starved.append(UInt64(UInt32(slot)) | UInt64(table.slots[Int(slot)].generation) << 32)
+        } else if result != -ECANCELED {
+            return closeConnection(slot)
+        }
+        if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
+    }
+
+    @inline(__always)
+    private func enqueue(_ bufferID: Int, length: Int32, on flow: UnsafeMutablePointer<Flow>) {
+        bufferLength[bufferID] = length
+        bufferNext[bufferID] = -1
+        if flow.pointee.queueTail >= 0 {
+            bufferNext[Int(flow.pointee.queueTail)] = Int32(bufferID)
+        } else {
+            flow.pointee.queueHead = Int32(bufferID)
+        }
+        flow.pointee.queueTail = Int32(bufferID)
+        flow.pointee.queuedBytes += Int(length)
+    }
+
+    /// Starts sending the head of the queue unless a send is already in
+    /// flight: one send per direction keeps the bytes in order.
+    private func sendNext(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        guard !flow.pointee.sendInFlight, flow.pointee.queueHead >= 0 else { return }
+        let head = Int(flow.pointee.queueHead)
+        let offset = Int(flow.pointee.headOffset)
+        let sqe = ring.nextSubmission()
+        io_uring_prep_send(sqe, destinationFd(slot, direction), buffers.address(of: head) + offset,
+                           Int(bufferLength[head]) - offset, Int32(MSG_NOSIGNAL))
+        track(sqe, direction == 0 ? .sendToServer : .sendToClient, slot)
+        flow.pointee.sendInFlight = true
+    }
+
+    func sent(_ result: Int32, slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        flow.pointee.sendInFlight = false
+        guard table.slots[Int(slot)].state == .forwarding else { return }
+        guard result > 0 else { return closeConnection(slot) }
+        table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+        flow.pointee.queuedBytes -= Int(result)
+        flow.pointee.headOffset += result
+        let head = Int(flow.pointee.queueHead)
+        if flow.pointee.headOffset == bufferLength[head] {
+            flow.pointee.queueHead = bufferNext[head]
+            if flow.pointee.queueHead < 0 { flow.pointee.queueTail = -1 }
+            flow.pointee.headOffset = 0
+            buffers.recycle(head)
+        }
+        if flow.pointee.queueHead >= 0 {
+            sendNext(slot, direction: direction)
+        } else {
+            passOnEndOfStreamIfDrained(slot, direction: direction)
+        }
+        if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
+    }
+
+    private func pauseReceive(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        flow.pointee.paused = true
+        let cancel = ring.nextSubmission()
+        io_uring_prep_cancel64(cancel, tag(receiveKind(direction), slot), 0)
+        track(cancel, .cancel, slot)
+    }
+
+    /// Re-arms the source's recv when it stopped (paused, or ended by the
+    /// kernel) and nothing holds it back any more.
+    private func resumeReceiveIfReady(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        guard table.slots[Int(slot)].state == .forwarding, !flow.pointee.receiving,
+              !flow.pointee.sourceClosed, !flow.pointee.starved,
+              flow.pointee.queuedBytes <= lowWaterBytes else { return }
+        armReceive(slot, direction: direction)
+    }
+
+    /// When the source has sent EOF and everything before it is delivered,
+    /// shut down our write side towards the destination (half-close), and
+    /// close the connection once both directions are finished.
+    private func passOnEndOfStreamIfDrained(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        guard flow.pointee.sourceClosed, flow.pointee.isDrained, !flow.pointee.destinationShut else { return }
+        flow.pointee.destinationShut = true
+        let other = table.flow(slot, 1 - direction)
+        if other.pointee.destinationShut {
+            return closeConnection(slot)
+        }
+        let sqe = ring.nextSubmission()
+        io_uring_prep_shutdown(sqe, destinationFd(slot, direction), Int32(SHUT_WR))
+        track(sqe, .shutdown, slot)
+    }
+
+    /// Re-arms receives that stopped for want of buffers, now that some are back.
+    func resumeStarved() {
+        guard buffers.buffersFree >= buffers.bufferCount / 4 else { return }
+        // Re-arming never adds to `starved`, so it can be walked in place.
+        for entry in starved {
+            let slot = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+            guard table.slots[Int(slot)].generation == UInt32(truncatingIfNeeded: entry >> 32) else { continue }
+            for direction in 0..<2 where table.flow(slot, direction).pointee.starved {
+                table.flow(slot, direction).pointee.starved = false
+                resumeReceiveIfReady(slot, direction: direction)
+            }
+        }
+        starved.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,210 @@
+import Balancing
+import CURing
+import Glibc
+import Logging
+import URing
+
+/// One reactor: a thread with its own ring, provided buffers, listening
+/// sockets and connection table. Nothing here is shared with other reactors
+/// except the read-only `RuntimeModel` and the connection-limit counters.
+final class Reactor {
+    let index: Int
+    let model: RuntimeModel
+    let mailbox: ReactorMailbox
+    var logger: Logger
+
+    // Created on the reactor's own thread (SINGLE_ISSUER).
+    var ring: Ring!
+    var buffers: ProvidedBufferRing!
+    var table: ConnectionTable!
+    var timers: TimerWheel!
+    /// Per provided buffer: its received length and the next buffer in its flow's queue.
+    var bufferLength: UnsafeMutablePointer<Int32>!
+    var bufferNext: UnsafeMutablePointer<Int32>!
+
+    var listenSockets: [ListenSocketState] = []
+    /// One balancer per pool, private to this reactor.
+    var pickers: [ServerPicker]
+    /// Connections whose recv ran out of provided buffers: slot | generation << 32.
+    var starved: [UInt64] = []
+    var nowMilliseconds: Int64 = 0
+    var accepting = true
+    var running = true
+    var acceptRetryAtMilliseconds: Int64 = .max
+    var rejectedSinceLastReport = 0
+    var lastRejectionReportMilliseconds: Int64 = 0
+
+    private let mailboxCounter = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+
+    /// Bytes queued in one direction past which we stop receiving from its source.
+    let highWaterBytes: Int
+    /// Bytes queued below which a paused source is read again.
+    let lowWaterBytes: Int
+
+    static let bufferGroup: UInt16 = 0
+    static let acceptBackoffMilliseconds: Int64 = 100
+    static let detachedTag = OperationTag(kind: OperationKind.detached.rawValue, generation: 0, slot: 0).userData
+
+    struct ListenSocketState {
+        let fd: Int32
+        let listener: Int
+        var acceptArmed = false
+    }
+
+    init(index: Int, model: RuntimeModel, mailbox: ReactorMailbox, logger: Logger) {
+        self.index = index
+        self.model = model
+        self.mailbox = mailbox
+        self.logger = logger
+        self.logger[metadataKey: "reactor"] = "\(index)"
+        pickers = model.pools.map { ServerPicker(servers: $0.balancedServers) }
+        highWaterBytes = 4 * model.bufferSize
+        lowWaterBytes = model.bufferSize
+    }
+
+    /// Builds the ring, buffers and listening sockets. Runs on the reactor thread.
+    func setUp(connectionCapacity: Int) throws {
+        ring = try Ring(entries: 4096, completionEntries: 16384)
+        let missing = RingProbe.missingOperations(on: ring)
+        guard missing.isEmpty else {
+            throw ReactorSetupError("this kernel's io_uring lacks: \(missing.joined(separator: ", "))")
+        }
+        buffers = try ProvidedBufferRing(ring: ring, groupID: Self.bufferGroup,
+                                         bufferSize: model.bufferSize, bufferCount: model.bufferCount)
+        bufferLength = .allocate(capacity: model.bufferCount)
+        bufferNext = .allocate(capacity: model.bufferCount)
+        table = ConnectionTable(capacity: connectionCapacity)
+        starved.reserveCapacity(connectionCapacity)
+        nowMilliseconds = MonotonicClock.milliseconds()
+        timers = TimerWheel(capacity: connectionCapacity, tickMilliseconds: 100, bucketCount: 1024,
+                            nowMilliseconds: nowMilliseconds)
+        for (listenerIndex, listener) in model.listeners.enumerated() {
+            for address in listener.binds {
+                listenSockets.append(ListenSocketState(fd: try ListenSocket.open(address), listener: listenerIndex))
+            }
+        }
+    }
+
+    /// The event loop: one submit-and-wait per turn, then every completion.
+    func run() {
+        for socketIndex in listenSockets.indices { armAccept(socketIndex) }
+        armMailbox()
+        while running {
+            let wait = max(timers.nextTickMilliseconds - nowMilliseconds, 1)
+            ring.submitAndWait(timeoutNanoseconds: wait * 1_000_000)
+            nowMilliseconds = MonotonicClock.milliseconds()
+            ring.drainCompletions { completion in
+                handle(completion.pointee)
+            }
+            timers.advance(toMilliseconds: nowMilliseconds) { slot in
+                checkIdle(slot)
+            }
+            if !starved.isEmpty { resumeStarved() }
+            if nowMilliseconds >= acceptRetryAtMilliseconds { retryAccepts() }
+            reportRejections()
+        }
+    }
+
+    private func handle(_ completion: io_uring_cqe) {
+        let tag = OperationTag(userData: completion.user_data)
+        guard let kind = OperationKind(rawValue: tag.kind) else { return }
+        switch kind {
+        case .accept:
+            accepted(completion, socketIndex: Int(tag.slot))
+        case .mailbox:
+            readMailbox()
+        case .detached:
+            break
+        default:
+            let slot = Int32(bitPattern: tag.slot)
+            guard table.slots[Int(slot)].generation & OperationTag.generationMask == tag.generation else {
+                logger.error("completion for a recycled connection slot \(slot); ignored")
+                return
+            }
+            handleConnectionCompletion(kind, completion, slot: slot)
+            finishIfIdle(slot)
+        }
+    }
+
+    private func handleConnectionCompletion(_ kind: OperationKind, _ completion: io_uring_cqe, slot: Int32) {
+        switch kind {
+        case .connect:
+            table.slots[Int(slot)].inFlight -= 1
+            connected(slot, result: completion.res)
+        case .connectTimeout, .shutdown, .cancel:
+            table.slots[Int(slot)].inFlight -= 1
+        case .receiveFromClient:
+            received(completion, slot: slot, direction: 0)
+        case .receiveFromServer:
+            received(completion, slot: slot, direction: 1)
+        case .sendToServer:
+            table.slots[Int(slot)].inFlight -= 1
+            sent(completion.res, slot: slot, direction: 0)
+        case .sendToClient:
+            table.slots[Int(slot)].inFlight -= 1
+            sent(completion.res, slot: slot, direction: 1)
+        case .accept, .mailbox, .detached:
+            break
+        }
+    }
+
+    @inline(__always)
+    func tag(_ kind: OperationKind, _ slot: Int32) -> UInt64 {
+        OperationTag(kind: kind.rawValue, generation: table.slots[Int(slot)].generation, slot: UInt32(slot)).userData
+    }
+
+    /// Tags a prepared submission for `slot` and counts it until its last
+    /// completion arrives. Call after `io_uring_prep_*`, which resets the entry.
+    @inline(__always)
+    func track(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ kind: OperationKind, _ slot: Int32) {
+        io_uring_sqe_set_data64(sqe, tag(kind, slot))
+        table.slots[Int(slot)].inFlight += 1
+    }
+
+    /// Closes a socket through the ring; nothing waits for the result.
+    func closeDetached(_ fd: Int32) {
+        let sqe = ring.nextSubmission()
+        io_uring_prep_close(sqe, fd)
+        io_uring_sqe_set_data64(sqe, Self.detachedTag)
+        sqe.pointee.skipSuccessCompletion()
+    }
+
+    // MARK: Mailbox
+
+    private func armMailbox() {
+        let sqe = ring.nextSubmission()
+        io_uring_prep_read(sqe, mailbox.eventFd, mailboxCounter, UInt32(MemoryLayout<UInt64>.size), 0)
+        io_uring_sqe_set_data64(sqe, OperationTag(kind: OperationKind.mailbox.rawValue, generation: 0, slot: 0).userData)
+    }
+
+    private func readMailbox() {
+        for command in mailbox.take() {
+            switch command {
+            case .stopAccepting:
+                stopAccepting()
+            }
+        }
+        armMailbox()
+    }
+
+    /// One log line a second at most, however fast clients are turned away.
+    private func reportRejections() {
+        guard rejectedSinceLastReport > 0, nowMilliseconds - lastRejectionReportMilliseconds >= 1000 else { return }
+        logger.warning("rejected \(rejectedSinceLastReport) connections over max-connections")
+        rejectedSinceLastReport = 0
+        lastRejectionReportMilliseconds = nowMilliseconds
+    }
+}
+
+struct ReactorSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum MonotonicClock {
+    static func milliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,76 @@
+/// A hashed timer wheel over slot indices, one per reactor, advanced by the
+/// loop's own clock instead of a timeout submission per connection.
+///
+/// Deadlines beyond the wheel's horizon are filed at the horizon; the expiry
+/// callback re-checks the real deadline and reschedules, so a moved deadline
+/// (activity on a connection) costs nothing until its bucket comes round.
+struct TimerWheel {
+    let tickMilliseconds: Int64
+    let bucketCount: Int
+    private var heads: [Int32]
+    private let next: UnsafeMutablePointer<Int32>
+    private let previous: UnsafeMutablePointer<Int32>
+    /// The bucket an item is filed in, or -1.
+    private let bucketOf: UnsafeMutablePointer<Int32>
+    private var currentTick: Int64
+
+    init(capacity: Int, tickMilliseconds: Int64, bucketCount: Int, nowMilliseconds: Int64) {
+        self.tickMilliseconds = tickMilliseconds
+        self.bucketCount = bucketCount
+        heads = Array(repeating: -1, count: bucketCount)
+        next = .allocate(capacity: capacity)
+        previous = .allocate(capacity: capacity)
+        bucketOf = .allocate(capacity: capacity)
+        bucketOf.initialize(repeating: -1, count: capacity)
+        currentTick = nowMilliseconds / tickMilliseconds
+    }
+
+    func deallocate() {
+        next.deallocate()
+        previous.deallocate()
+        bucketOf.deallocate()
+    }
+
+    /// When the next bucket is due, for the loop's wait timeout.
+    var nextTickMilliseconds: Int64 { (currentTick + 1) * tickMilliseconds }
+
+    mutating func schedule(_ item: Int32, atMilliseconds deadline: Int64) {
+        cancel(item)
+        let tick = min(max(deadline / tickMilliseconds, currentTick + 1), currentTick + Int64(bucketCount) - 1)
+        let bucket = Int32(tick % Int64(bucketCount))
+        let index = Int(item)
+        bucketOf[index] = bucket
+        previous[index] = -1
+        next[index] = heads[Int(bucket)]
+        if next[index] >= 0 { previous[Int(next[index])] = item }
+        heads[Int(bucket)] = item
+    }
+
+    mutating func cancel(_ item: Int32) {
+        let index = Int(item)
+        let bucket = bucketOf[index]
+        guard bucket >= 0 else { return }
+        if previous[index] >= 0 {
+            next[Int(previous[index])] = next[index]
+        } else {
+            heads[Int(bucket)] = next[index]
+        }
+        if next[index] >= 0 { previous[Int(next[index])] = previous[index] }
+        bucketOf[index] = -1
+    }
+
+    /// Fires every item filed in the buckets up to `now`. `expired` may
+    /// schedule or cancel items.
+    mutating func advance(toMilliseconds now: Int64, expired: (Int32) -> Void) {
+        let target = now / tickMilliseconds
+        while currentTick < target {
+            currentTick += 1
+            let bucket = Int(currentTick % Int64(bucketCount))
+            while heads[bucket] >= 0 {
+                let item = heads[bucket]
+                cancel(item)
+                expired(item)
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import CURing
+
+/// Accessors for a completion queue entry's fields and flags.
+extension io_uring_cqe {
+    /// The multishot request stays armed: more completions will follow.
+    @inline(__always)
+    public var hasMore: Bool { flags & rp_cqe_f_more() != 0 }
+
+    /// The id of the provided buffer that holds this completion's bytes, if any.
+    @inline(__always)
+    public var bufferID: Int? {
+        flags & rp_cqe_f_buffer() != 0 ? Int(flags >> rp_cqe_buffer_shift()) : nil
+    }
+}
+
+extension io_uring_sqe {
+    @inline(__always)
+    public mutating func link() { flags |= rp_iosqe_io_link() }
+
+    @inline(__always)
+    public mutating func selectBuffer(group: UInt16) {
+        flags |= rp_iosqe_buffer_select()
+        buf_group = group
+    }
+
+    @inline(__always)
+    public mutating func skipSuccessCompletion() { flags |= rp_iosqe_cqe_skip_success() }
+}

@@ -1,0 +1,3 @@
+enum RingProxyVersion {
+    static let current = "0.1.0"
+}
