@@ -80,16 +80,36 @@ extension Reactor {
         flow.pointee.queuedBytes += Int(length)
     }
 
-    /// Starts sending the head of the queue unless a send is already in
-    /// flight: one send per direction keeps the bytes in order.
+    /// Starts sending the queue unless a send is already in flight: one send
+    /// per direction keeps the bytes in order. Up to `maxSendVectors` queued
+    /// buffers go out in one sendmsg; its iovecs live in storage keyed by the
+    /// head buffer's id, which no other send can use while this one is in flight.
     private func sendNext(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         guard !flow.pointee.sendInFlight, flow.pointee.queueHead >= 0 else { return }
         let head = Int(flow.pointee.queueHead)
-        let offset = Int(flow.pointee.headOffset)
+        let vectors = sendVectors + head * Self.maxSendVectors
+        var count = 0
+        var buffer = head
+        var offset = Int(flow.pointee.headOffset)
+        while buffer >= 0 && count < Self.maxSendVectors {
+            vectors[count] = iovec(iov_base: buffers.address(of: buffer) + offset,
+                                   iov_len: Int(bufferLength[buffer]) - offset)
+            offset = 0
+            buffer = Int(bufferNext[buffer])
+            count += 1
+        }
         let sqe = ring.nextSubmission()
-        io_uring_prep_send(sqe, destinationFd(slot, direction), buffers.address(of: head) + offset,
-                           Int(bufferLength[head]) - offset, Int32(MSG_NOSIGNAL))
+        if count == 1 {
+            io_uring_prep_send(sqe, destinationFd(slot, direction), vectors[0].iov_base,
+                               vectors[0].iov_len, Int32(MSG_NOSIGNAL))
+        } else {
+            let message = sendMessages + head
+            message.pointee = msghdr()
+            message.pointee.msg_iov = vectors
+            message.pointee.msg_iovlen = count
+            io_uring_prep_sendmsg(sqe, destinationFd(slot, direction), message, UInt32(MSG_NOSIGNAL))
+        }
         track(sqe, direction == 0 ? .sendToServer : .sendToClient, slot)
         flow.pointee.sendInFlight = true
     }
@@ -101,17 +121,23 @@ extension Reactor {
         guard result > 0 else { return closeConnection(slot) }
         table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
         flow.pointee.queuedBytes -= Int(result)
-        flow.pointee.headOffset += result
-        let head = Int(flow.pointee.queueHead)
-        if flow.pointee.headOffset == bufferLength[head] {
+        var unaccounted = result
+        while unaccounted > 0 {
+            let head = Int(flow.pointee.queueHead)
+            let left = bufferLength[head] - flow.pointee.headOffset
+            guard unaccounted >= left else {
+                flow.pointee.headOffset += unaccounted
+                break
+            }
+            unaccounted -= left
             flow.pointee.queueHead = bufferNext[head]
-            if flow.pointee.queueHead < 0 { flow.pointee.queueTail = -1 }
             flow.pointee.headOffset = 0
             buffers.recycle(head)
         }
         if flow.pointee.queueHead >= 0 {
             sendNext(slot, direction: direction)
         } else {
+            flow.pointee.queueTail = -1
             passOnEndOfStreamIfDrained(slot, direction: direction)
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }

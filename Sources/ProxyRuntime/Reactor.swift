@@ -21,6 +21,9 @@ final class Reactor {
     /// Per provided buffer: its received length and the next buffer in its flow's queue.
     var bufferLength: UnsafeMutablePointer<Int32>!
     var bufferNext: UnsafeMutablePointer<Int32>!
+    /// sendmsg headers and iovecs, keyed by the id of the first buffer a send covers.
+    var sendMessages: UnsafeMutablePointer<msghdr>!
+    var sendVectors: UnsafeMutablePointer<iovec>!
 
     var listenSockets: [ListenSocketState] = []
     /// One balancer per pool, private to this reactor.
@@ -43,6 +46,7 @@ final class Reactor {
 
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
+    static let maxSendVectors = 16
     static let detachedTag = OperationTag(kind: OperationKind.detached.rawValue, generation: 0, slot: 0).userData
 
     struct ListenSocketState {
@@ -58,8 +62,8 @@ final class Reactor {
         self.logger = logger
         self.logger[metadataKey: "reactor"] = "\(index)"
         pickers = model.pools.map { ServerPicker(servers: $0.balancedServers) }
-        highWaterBytes = 4 * model.bufferSize
-        lowWaterBytes = model.bufferSize
+        highWaterBytes = 8 * model.bufferSize
+        lowWaterBytes = 2 * model.bufferSize
     }
 
     /// Builds the ring, buffers and listening sockets. Runs on the reactor thread.
@@ -73,6 +77,8 @@ final class Reactor {
                                          bufferSize: model.bufferSize, bufferCount: model.bufferCount)
         bufferLength = .allocate(capacity: model.bufferCount)
         bufferNext = .allocate(capacity: model.bufferCount)
+        sendMessages = .allocate(capacity: model.bufferCount)
+        sendVectors = .allocate(capacity: model.bufferCount * Self.maxSendVectors)
         table = ConnectionTable(capacity: connectionCapacity)
         starved.reserveCapacity(connectionCapacity)
         nowMilliseconds = MonotonicClock.milliseconds()

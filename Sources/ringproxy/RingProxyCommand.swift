@@ -40,7 +40,7 @@ struct RingProxyCommand: ParsableCommand {
         let level = loaded.global.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(level)
+            handler.logLevel = Logger.Level(configured: level)
             return handler
         }
         let status = ProxyServer(config: loaded, logger: Logger(label: "ringproxy")).run()
@@ -49,7 +49,7 @@ struct RingProxyCommand: ParsableCommand {
 }
 
 extension Logger.Level {
-    init(_ level: ProxyConfig.LogLevel) {
+    init(configured level: LogLevel) {
         switch level {
         case .debug: self = .debug
         case .info: self = .info
