@@ -6,7 +6,7 @@ enum GlobalDirectives {
             "workers": { (global, arguments) throws(ConfigError) in
                 global.settings.workers = arguments.consume("auto")
                     ? .auto
-                    : .fixed(try arguments.integer("worker count (a number or auto)", in: 1...1024))
+                    : .fixed(try arguments.integer("worker count", in: 1...1024))
             },
             "max-connections": { (global, arguments) throws(ConfigError) in
                 global.settings.maxConnections = try arguments.integer("connection limit", in: 1...Int.max)
