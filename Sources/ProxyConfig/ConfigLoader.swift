@@ -15,7 +15,7 @@ public enum ConfigLoader {
         guard errors.isEmpty else {
             return .failure(ConfigErrors(inFileOrder(errors)))
         }
-        return .success(parsed.config.config)
+        return .success(parsed.config.proxyConfig)
     }
 
     public static func load(path: String) -> Result<ProxyConfig, ConfigErrors> {

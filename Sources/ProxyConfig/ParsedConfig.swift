@@ -1,5 +1,5 @@
 /// The configuration as parsed, plus where its parts stood in the file, so that
-/// the `Validator` can point at them. `config` drops the locations.
+/// the `Validator` can point at them. `proxyConfig` drops the locations.
 struct ParsedConfig {
     struct Global {
         var settings = GlobalSettings()
@@ -26,7 +26,7 @@ struct ParsedConfig {
     var listeners: [Listener] = []
     var pools: [Pool] = []
 
-    var config: ProxyConfig {
+    var proxyConfig: ProxyConfig {
         ProxyConfig(global: global.settings, listeners: listeners.map(\.config), pools: pools.map(\.config))
     }
 }

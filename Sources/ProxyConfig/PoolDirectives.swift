@@ -1,5 +1,9 @@
 /// The directives of a `pool NAME` section (SPEC §2).
 enum PoolDirectives {
+    private enum HealthCheckType: String, CaseIterable {
+        case tcp, send
+    }
+
     private enum HealthCheckOption: String, CaseIterable {
         case interval, timeout, rise, fall
     }
@@ -43,9 +47,10 @@ enum PoolDirectives {
     /// `tcp` or `send STRING expect STRING`, then `interval`, `timeout`, `rise`, `fall` in any order.
     private static func healthCheck(_ arguments: inout ArgumentReader) throws(ConfigError) -> HealthCheckConfig {
         var check: HealthCheckConfig
-        if arguments.consume("tcp") {
+        switch try arguments.choice("check type", of: HealthCheckType.self) {
+        case .tcp:
             check = HealthCheckConfig(kind: .tcp)
-        } else if arguments.consume("send") {
+        case .send:
             let send = try arguments.next("bytes to send").bytes
             guard arguments.consume("expect") else {
                 throw arguments.error("expected 'expect' and the reply's first bytes after the bytes to send")
@@ -55,8 +60,6 @@ enum PoolDirectives {
                 throw arguments.error("expected reply must not be empty", at: expect)
             }
             check = HealthCheckConfig(kind: .sendExpect(send: send, expect: expect.bytes))
-        } else {
-            throw arguments.error("expected 'tcp' or 'send \"...\" expect \"...\"'")
         }
         while let option = try arguments.nextOption(HealthCheckOption.self) {
             switch option {

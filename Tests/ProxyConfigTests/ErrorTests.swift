@@ -53,8 +53,8 @@ import Testing
         (.pool, "    server b 127.0.0.1:9002 weight", "proxy.conf:2:5: server: missing weight"),
         (.pool, "    server b", "proxy.conf:2:5: server: missing address"),
         // Health checks.
-        (.pool, "    health-check", "proxy.conf:2:5: health-check: expected 'tcp' or 'send \"...\" expect \"...\"'"),
-        (.pool, "    health-check http", "proxy.conf:2:5: health-check: expected 'tcp' or 'send \"...\" expect \"...\"'"),
+        (.pool, "    health-check", "proxy.conf:2:5: health-check: missing check type"),
+        (.pool, "    health-check http", "proxy.conf:2:18: health-check: expected tcp or send, got 'http'"),
         (.pool, "    health-check send \"PING\"", "proxy.conf:2:5: health-check: expected 'expect' and the reply's first bytes after the bytes to send"),
         (.pool, "    health-check send \"PING\" expect \"\"", "proxy.conf:2:37: health-check: expected reply must not be empty"),
         (.pool, "    health-check tcp interval 1s timeout 2s", "proxy.conf:2:5: health-check: timeout (2s) must not be longer than interval (1s)"),
