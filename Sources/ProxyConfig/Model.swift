@@ -61,11 +61,11 @@ public struct GlobalSettings: Sendable, Equatable {
     public init() {}
 }
 
-public enum ProxyProtocolVersion: String, Sendable, Equatable {
+public enum ProxyProtocolVersion: String, Sendable, Equatable, CaseIterable {
     case off, v1, v2
 }
 
-public enum TLSVersion: String, Sendable, Equatable {
+public enum TLSVersion: String, Sendable, Equatable, CaseIterable {
     case tls12 = "1.2"
     case tls13 = "1.3"
 }

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads, parses and validates `proxy.conf`. Either a complete `ProxyConfig` or
+/// every error in the file, in file order, each as `PATH:LINE:COLUMN: message`.
+public enum ConfigLoader {
+    public static func parse(_ text: String, path: String) -> Result<ProxyConfig, ConfigErrors> {
+        var lexer = Lexer(path: path)
+        let lines = lexer.lex(text)
+        let parsed = Parser.parse(lines, path: path)
+        let errors = lexer.errors + parsed.errors + Validator(path: path).validate(parsed.config)
+        guard errors.isEmpty else {
+            return .failure(ConfigErrors(inFileOrder(errors)))
+        }
+        return .success(parsed.config.proxyConfig)
+    }
+
+    public static func load(path: String) -> Result<ProxyConfig, ConfigErrors> {
+        switch readFile(path) {
+        case .success(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: not valid UTF-8")]))
+            }
+            return parse(text, path: path)
+        case .failure(let reason):
+            return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: \(reason.reason)")]))
+        }
+    }
+
+    /// By line, then column; errors at the same place keep the order they were found in.
+    private static func inFileOrder(_ errors: [ConfigError]) -> [ConfigError] {
+        errors.enumerated()
+            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
+    }
+
+    /// The whole file, or the system's reason (e.g. "No such file or directory").
+    private static func readFile(_ path: String) -> Result<[UInt8], InvalidValue> {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .failure(InvalidValue(String(cString: strerror(errno)))) }
+        defer { close(descriptor) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return .success(contents) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(InvalidValue(String(cString: strerror(errno))))
+            }
+            contents.append(contentsOf: chunk[..<count])
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// The configuration as parsed, plus where its parts stood in the file, so that
+/// the `Validator` can point at them. `proxyConfig` drops the locations.
+struct ParsedConfig {
+    struct Global {
+        var settings = GlobalSettings()
+        /// The `global` header; nil when the file has none.
+        var location: SourceLocation?
+        var adminLocation: SourceLocation?
+    }
+
+    struct Listener {
+        var config: ListenerConfig
+        /// One per entry of `config.binds`: where its address stood.
+        var bindLocations: [SourceLocation] = []
+        /// Where the pool name stood; nil when the listener has no `pool` line.
+        var poolLocation: SourceLocation?
+    }
+
+    struct Pool {
+        var config: PoolConfig
+        /// One per entry of `config.servers`: where its name stood.
+        var serverLocations: [SourceLocation] = []
+    }
+
+    var global = Global()
+    var listeners: [Listener] = []
+    var pools: [Pool] = []
+
+    var proxyConfig: ProxyConfig {
+        ProxyConfig(global: global.settings, listeners: listeners.map(\.config), pools: pools.map(\.config))
+    }
+}

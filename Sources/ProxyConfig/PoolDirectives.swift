@@ -1,0 +1,78 @@
+/// The directives of a `pool NAME` section (SPEC §2).
+enum PoolDirectives {
+    private enum HealthCheckType: String, CaseIterable {
+        case tcp, send
+    }
+
+    private enum HealthCheckOption: String, CaseIterable {
+        case interval, timeout, rise, fall
+    }
+
+    private enum ServerOption: String, CaseIterable {
+        case weight, backup
+    }
+
+    static let table = DirectiveTable<ParsedConfig.Pool>(
+        sectionKind: "pool",
+        handlers: [
+            "balance": { (pool, arguments) throws(ConfigError) in
+                pool.config.balance = try arguments.choice("algorithm")
+            },
+            "connect-timeout": { (pool, arguments) throws(ConfigError) in
+                pool.config.connectTimeoutMilliseconds = try arguments.duration("connect timeout")
+            },
+            "retries": { (pool, arguments) throws(ConfigError) in
+                pool.config.retries = try arguments.integer("retry count", in: 0...100)
+            },
+            "health-check": { (pool, arguments) throws(ConfigError) in
+                pool.config.healthCheck = try healthCheck(&arguments)
+            },
+            "server": { (pool, arguments) throws(ConfigError) in
+                let name = try arguments.name("server name")
+                let nameLocation = arguments.lastArgumentLocation
+                var server = ServerConfig(name: name, address: try arguments.endpoint("address", allowingHostNames: true))
+                while let option = try arguments.nextOption(ServerOption.self) {
+                    switch option {
+                    case .weight: server.weight = try arguments.integer("weight", in: 1...256)
+                    case .backup: server.backup = true
+                    }
+                }
+                pool.config.servers.append(server)
+                pool.serverLocations.append(nameLocation)
+            },
+        ],
+        repeatable: ["server"]
+    )
+
+    /// `tcp` or `send STRING expect STRING`, then `interval`, `timeout`, `rise`, `fall` in any order.
+    private static func healthCheck(_ arguments: inout ArgumentReader) throws(ConfigError) -> HealthCheckConfig {
+        var check: HealthCheckConfig
+        switch try arguments.choice("check type", of: HealthCheckType.self) {
+        case .tcp:
+            check = HealthCheckConfig(kind: .tcp)
+        case .send:
+            let send = try arguments.next("bytes to send").bytes
+            guard arguments.consume("expect") else {
+                throw arguments.error("expected 'expect' and the reply's first bytes after the bytes to send")
+            }
+            let expect = try arguments.next("expected reply")
+            guard !expect.bytes.isEmpty else {
+                throw arguments.error("expected reply must not be empty", at: expect)
+            }
+            check = HealthCheckConfig(kind: .sendExpect(send: send, expect: expect.bytes))
+        }
+        while let option = try arguments.nextOption(HealthCheckOption.self) {
+            switch option {
+            case .interval: check.intervalMilliseconds = try arguments.duration("interval")
+            case .timeout: check.timeoutMilliseconds = try arguments.duration("timeout")
+            case .rise: check.rise = try arguments.integer("rise", in: 1...Int.max)
+            case .fall: check.fall = try arguments.integer("fall", in: 1...Int.max)
+            }
+        }
+        // A check still waiting when the next one is due would overlap it.
+        guard check.timeoutMilliseconds <= check.intervalMilliseconds else {
+            throw arguments.error("timeout (\(DurationParser.format(check.timeoutMilliseconds))) must not be longer than interval (\(DurationParser.format(check.intervalMilliseconds)))")
+        }
+        return check
+    }
+}

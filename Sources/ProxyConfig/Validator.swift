@@ -1,0 +1,75 @@
+/// The checks that span more than one line: names, references between sections,
+/// and sections missing what they need. Line-level checks (values, ranges,
+/// argument counts) are done while parsing.
+struct Validator {
+    let path: String
+
+    func validate(_ config: ParsedConfig) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        func report(_ location: SourceLocation, _ message: String) {
+            errors.append(ConfigError(path: path, at: location, message))
+        }
+
+        if config.listeners.isEmpty {
+            report(SourceLocation(line: 1, column: 1), "no listener defined: the proxy would accept nothing")
+        }
+
+        for (location, message) in duplicateNames(config.listeners.map { ($0.config.name, $0.config.location) }, kind: "listener")
+            + duplicateNames(config.pools.map { ($0.config.name, $0.config.location) }, kind: "pool") {
+            report(location, message)
+        }
+
+        let poolNames = Set(config.pools.map(\.config.name))
+        var bindOwners: [Endpoint: (listener: String, location: SourceLocation)] = [:]
+        for listener in config.listeners {
+            let name = listener.config.name
+            if listener.config.binds.isEmpty {
+                report(listener.config.location, "listener '\(name)' has no bind address")
+            }
+            for (bind, location) in zip(listener.config.binds, listener.bindLocations) {
+                if let owner = bindOwners[bind] {
+                    report(location, "bind: \(bind) is already bound by listener '\(owner.listener)' at line \(owner.location.line)")
+                } else {
+                    bindOwners[bind] = (name, location)
+                }
+            }
+            if let poolLocation = listener.poolLocation {
+                if !poolNames.contains(listener.config.pool) {
+                    report(poolLocation, "pool: no pool named '\(listener.config.pool)' is defined")
+                }
+            } else {
+                report(listener.config.location, "listener '\(name)' has no pool")
+            }
+        }
+
+        if let admin = config.global.settings.admin, let adminLocation = config.global.adminLocation,
+           let owner = bindOwners[admin] {
+            report(adminLocation, "admin: \(admin) is already bound by listener '\(owner.listener)' at line \(owner.location.line)")
+        }
+
+        for pool in config.pools {
+            if pool.config.servers.isEmpty {
+                report(pool.config.location, "pool '\(pool.config.name)' has no servers")
+            }
+            let servers = zip(pool.config.servers, pool.serverLocations).map { ($0.name, $1) }
+            for (location, message) in duplicateNames(servers, kind: "server", scope: " in pool '\(pool.config.name)'") {
+                report(location, message)
+            }
+        }
+        return errors
+    }
+
+    /// An error for every name that an earlier entry already used.
+    private func duplicateNames(_ entries: [(name: String, location: SourceLocation)], kind: String, scope: String = "") -> [(SourceLocation, String)] {
+        var firstLocations: [String: SourceLocation] = [:]
+        var duplicates: [(SourceLocation, String)] = []
+        for entry in entries {
+            if let first = firstLocations[entry.name] {
+                duplicates.append((entry.location, "duplicate \(kind) name '\(entry.name)'\(scope) (first defined at line \(first.line))"))
+            } else {
+                firstLocations[entry.name] = entry.location
+            }
+        }
+        return duplicates
+    }
+}
