@@ -23,4 +23,10 @@ static inline unsigned int rp_setup_submit_all(void) { return IORING_SETUP_SUBMI
 static inline unsigned int rp_setup_coop_taskrun(void) { return IORING_SETUP_COOP_TASKRUN; }
 static inline int rp_async_cancel_all(void) { return IORING_ASYNC_CANCEL_ALL; }
 
+// GNU extensions for splicing: glibc declares them only under _GNU_SOURCE,
+// which this header cannot define without diverging from SwiftGlibc.
+extern int pipe2(int pipefd[2], int flags);
+static inline int rp_f_setpipe_sz(void) { return 1031; /* F_SETPIPE_SZ */ }
+static inline unsigned int rp_splice_f_move(void) { return 1; /* SPLICE_F_MOVE */ }
+
 #endif

@@ -22,5 +22,19 @@ struct Flow {
     /// Our write side towards the destination is shut down (EOF passed on).
     var destinationShut = false
 
-    var isDrained: Bool { queueHead < 0 && !sendInFlight }
+    // Splice mode (bulk transfers): source → pipe → destination, no user copy.
+    /// Full buffers received in a row; enough of them switch the flow to splicing.
+    var consecutiveFullReads: UInt8 = 0
+    /// Switch to splicing once the recv has stopped and the queue is empty.
+    var spliceRequested = false
+    var splicing = false
+    /// A short splice read: go back to buffered recv once the pipe is empty.
+    var leavingSplice = false
+    var pipeRead: Int32 = -1
+    var pipeWrite: Int32 = -1
+    var pipeBytes = 0
+    var spliceInInFlight = false
+    var spliceOutInFlight = false
+
+    var isDrained: Bool { queueHead < 0 && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
 }

@@ -10,6 +10,12 @@ enum OperationKind: UInt8 {
     /// Send to the server (flow 0) or to the client (flow 1).
     case sendToServer
     case sendToClient
+    /// Splice from the client (flow 0) or the server (flow 1) into the flow's pipe.
+    case spliceFromClient
+    case spliceFromServer
+    /// Splice from the flow's pipe to the server (flow 0) or the client (flow 1).
+    case spliceToServer
+    case spliceToClient
     case shutdown
     case cancel
     /// The reactor's mailbox eventfd.

@@ -13,7 +13,10 @@ extension Reactor {
         model.listeners[Int(table.slots[Int(slot)].listener)].limit.release()
         model.globalLimit.release()
         guard table.slots[Int(slot)].inFlight > 0 else { return }
-        for fd in [table.slots[Int(slot)].clientFd, table.slots[Int(slot)].serverFd] where fd >= 0 {
+        // A splice's file is its output; splices from a socket are found by their pipe.
+        let descriptors = [table.slots[Int(slot)].clientFd, table.slots[Int(slot)].serverFd,
+                           table.flow(slot, 0).pointee.pipeWrite, table.flow(slot, 1).pointee.pipeWrite]
+        for fd in descriptors where fd >= 0 {
             let cancel = ring.nextSubmission()
             io_uring_prep_cancel_fd(cancel, fd, UInt32(rp_async_cancel_all()))
             track(cancel, .cancel, slot)
@@ -31,6 +34,7 @@ extension Reactor {
                 buffer = next
             }
         }
+        releasePipes(slot)
         closeDetached(table.slots[Int(slot)].clientFd)
         if table.slots[Int(slot)].serverFd >= 0 { closeDetached(table.slots[Int(slot)].serverFd) }
         table.free(slot)

@@ -10,12 +10,12 @@ import URing
 /// So memory per connection is bounded by a few buffers per direction.
 extension Reactor {
     @inline(__always)
-    private func sourceFd(_ slot: Int32, _ direction: Int) -> Int32 {
+    func sourceFd(_ slot: Int32, _ direction: Int) -> Int32 {
         direction == 0 ? table.slots[Int(slot)].clientFd : table.slots[Int(slot)].serverFd
     }
 
     @inline(__always)
-    private func destinationFd(_ slot: Int32, _ direction: Int) -> Int32 {
+    func destinationFd(_ slot: Int32, _ direction: Int) -> Int32 {
         direction == 0 ? table.slots[Int(slot)].serverFd : table.slots[Int(slot)].clientFd
     }
 
@@ -49,6 +49,7 @@ extension Reactor {
         }
         let result = completion.res
         if result > 0, let bufferID {
+            noteReadSize(Int(result), slot: slot, direction: direction)
             enqueue(bufferID, length: result, on: flow)
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             sendNext(slot, direction: direction)
@@ -143,7 +144,7 @@ extension Reactor {
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
     }
 
-    private func pauseReceive(_ slot: Int32, direction: Int) {
+    func pauseReceive(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.paused = true
         let cancel = ring.nextSubmission()
@@ -152,19 +153,24 @@ extension Reactor {
     }
 
     /// Re-arms the source's recv when it stopped (paused, or ended by the
-    /// kernel) and nothing holds it back any more.
-    private func resumeReceiveIfReady(_ slot: Int32, direction: Int) {
+    /// kernel) and nothing holds it back any more; or, when splicing was
+    /// requested, starts it once everything received so far is delivered.
+    func resumeReceiveIfReady(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
-        guard table.slots[Int(slot)].state == .forwarding, !flow.pointee.receiving,
-              !flow.pointee.sourceClosed, !flow.pointee.starved,
-              flow.pointee.queuedBytes <= lowWaterBytes else { return }
+        guard table.slots[Int(slot)].state == .forwarding, !flow.pointee.receiving, !flow.pointee.splicing,
+              !flow.pointee.sourceClosed, !flow.pointee.starved else { return }
+        if flow.pointee.spliceRequested {
+            if flow.pointee.isDrained { startSplicing(slot, direction: direction) }
+            return
+        }
+        guard flow.pointee.queuedBytes <= lowWaterBytes else { return }
         armReceive(slot, direction: direction)
     }
 
     /// When the source has sent EOF and everything before it is delivered,
     /// shut down our write side towards the destination (half-close), and
     /// close the connection once both directions are finished.
-    private func passOnEndOfStreamIfDrained(_ slot: Int32, direction: Int) {
+    func passOnEndOfStreamIfDrained(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         guard flow.pointee.sourceClosed, flow.pointee.isDrained, !flow.pointee.destinationShut else { return }
         flow.pointee.destinationShut = true
@@ -179,7 +185,7 @@ extension Reactor {
 
     /// Re-arms receives that stopped for want of buffers, now that some are back.
     func resumeStarved() {
-        guard buffers.buffersFree >= buffers.bufferCount / 4 else { return }
+        guard buffers.buffersFree >= min(64, max(1, buffers.bufferCount / 8)) else { return }
         // Re-arming never adds to `starved`, so it can be walked in place.
         for entry in starved {
             let slot = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF)

@@ -26,6 +26,7 @@ final class Reactor {
     var sendVectors: UnsafeMutablePointer<iovec>!
 
     var listenSockets: [ListenSocketState] = []
+    var pipes: PipePool!
     /// One balancer per pool, private to this reactor.
     var pickers: [ServerPicker]
     /// Connections whose recv ran out of provided buffers: slot | generation << 32.
@@ -47,6 +48,11 @@ final class Reactor {
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
     static let maxSendVectors = 16
+    /// Flows splicing at once per reactor: each holds a pipe (two descriptors)
+    /// and, while it waits for data, an io-wq worker.
+    static let maxSplicingFlows = 64
+    /// Full buffers in a row that make a flow switch to splicing.
+    static let fullReadsBeforeSplice: UInt8 = 4
     static let detachedTag = OperationTag(kind: OperationKind.detached.rawValue, generation: 0, slot: 0).userData
 
     struct ListenSocketState {
@@ -80,6 +86,7 @@ final class Reactor {
         sendMessages = .allocate(capacity: model.bufferCount)
         sendVectors = .allocate(capacity: model.bufferCount * Self.maxSendVectors)
         table = ConnectionTable(capacity: connectionCapacity)
+        pipes = PipePool(capacity: Self.maxSplicingFlows)
         starved.reserveCapacity(connectionCapacity)
         nowMilliseconds = MonotonicClock.milliseconds()
         timers = TimerWheel(capacity: connectionCapacity, tickMilliseconds: 100, bucketCount: 1024,
@@ -102,7 +109,7 @@ final class Reactor {
             ring.drainCompletions { completion in
                 handle(completion.pointee)
             }
-            timers.advance(toMilliseconds: nowMilliseconds) { slot in
+            while let slot = timers.popExpired(upToMilliseconds: nowMilliseconds) {
                 checkIdle(slot)
             }
             if !starved.isEmpty { resumeStarved() }
@@ -149,6 +156,18 @@ final class Reactor {
         case .sendToClient:
             table.slots[Int(slot)].inFlight -= 1
             sent(completion.res, slot: slot, direction: 1)
+        case .spliceFromClient:
+            table.slots[Int(slot)].inFlight -= 1
+            splicedIn(completion.res, slot: slot, direction: 0)
+        case .spliceFromServer:
+            table.slots[Int(slot)].inFlight -= 1
+            splicedIn(completion.res, slot: slot, direction: 1)
+        case .spliceToServer:
+            table.slots[Int(slot)].inFlight -= 1
+            splicedOut(completion.res, slot: slot, direction: 0)
+        case .spliceToClient:
+            table.slots[Int(slot)].inFlight -= 1
+            splicedOut(completion.res, slot: slot, direction: 1)
         case .accept, .mailbox, .detached:
             break
         }

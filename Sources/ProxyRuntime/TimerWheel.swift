@@ -36,7 +36,7 @@ struct TimerWheel {
 
     mutating func schedule(_ item: Int32, atMilliseconds deadline: Int64) {
         cancel(item)
-        let tick = min(max(deadline / tickMilliseconds, currentTick + 1), currentTick + Int64(bucketCount) - 1)
+        let tick = min(max(deadline / tickMilliseconds, currentTick + 2), currentTick + Int64(bucketCount) - 1)
         let bucket = Int32(tick % Int64(bucketCount))
         let index = Int(item)
         bucketOf[index] = bucket
@@ -59,18 +59,20 @@ struct TimerWheel {
         bucketOf[index] = -1
     }
 
-    /// Fires every item filed in the buckets up to `now`. `expired` may
-    /// schedule or cancel items.
-    mutating func advance(toMilliseconds now: Int64, expired: (Int32) -> Void) {
+    /// Takes out one item whose bucket is due by `now`, or returns nil when
+    /// none is left. Items scheduled meanwhile land at least two ticks ahead,
+    /// so draining the wheel this way always ends.
+    mutating func popExpired(upToMilliseconds now: Int64) -> Int32? {
         let target = now / tickMilliseconds
         while currentTick < target {
-            currentTick += 1
-            let bucket = Int(currentTick % Int64(bucketCount))
-            while heads[bucket] >= 0 {
-                let item = heads[bucket]
+            let bucket = Int((currentTick + 1) % Int64(bucketCount))
+            let item = heads[bucket]
+            if item >= 0 {
                 cancel(item)
-                expired(item)
+                return item
             }
+            currentTick += 1
         }
+        return nil
     }
 }
