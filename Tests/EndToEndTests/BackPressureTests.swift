@@ -19,7 +19,8 @@ extension EndToEnd {
 
             var sent = 0
             var stalled = false
-            var maxRSS = proxy.residentBytes ?? 0
+            let startRSS = try #require(proxy.residentBytes, "cannot read VmRSS of the proxy")
+            var maxRSS = startRSS
             let deadline = monotonicNow() + pushFor
             while sent < offered && monotonicNow() < deadline {
                 let n = try client.send(chunk)
@@ -33,7 +34,7 @@ extension EndToEnd {
             sleep(seconds: 1)
             maxRSS = max(maxRSS, proxy.residentBytes ?? 0)
 
-            let summary = "sent \(sent >> 20) MiB of 1024 in ≤\(Int(pushFor)) s, stalled: \(stalled), proxy max RSS \(maxRSS >> 20) MiB"
+            let summary = "sent \(sent >> 20) MiB of 1024 in ≤\(Int(pushFor)) s, stalled: \(stalled), proxy RSS \(startRSS >> 20) MiB at start, \(maxRSS >> 20) MiB max"
             #expect(sink.acceptedConnections == 1, "the proxy never connected to the sink; \(summary)\n\(proxy.stderrTail)")
             #expect(proxy.isRunning, "the proxy died; \(summary)\n\(proxy.stderrTail)")
             #expect(stalled, "the client's send never blocked: \(summary)\n\(proxy.stderrTail)")

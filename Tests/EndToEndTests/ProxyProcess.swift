@@ -103,9 +103,10 @@ final class ProxyProcess: @unchecked Sendable {
             }
             if wanted.isSubset(of: listeningPorts()) { return }
             if monotonicNow() > deadline {
+                let seen = listeningPorts().sorted()
                 stop()
                 throw ProxyError(description: """
-                    ringproxy not listening on \(listening) after \(timeout) s
+                    ringproxy not listening on \(listening) after \(timeout) s (LISTEN ports seen: \(seen))
                     config:
                     \(config)
                     stderr:
@@ -138,12 +139,13 @@ final class ProxyProcess: @unchecked Sendable {
 
     /// VmRSS of the proxy in bytes (nil if it is gone).
     var residentBytes: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kb = line.split(separator: " ").compactMap { Int($0) }.first
-            return kb.map { $0 * 1024 }
+        var bytes: Int?
+        Self.forEachLine(ofProcFile: "/proc/\(pid)/status") { line in
+            guard line.hasPrefix("VmRSS:") else { return true }
+            bytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first.map { $0 * 1024 }
+            return false
         }
-        return nil
+        return bytes
     }
 
     /// Kills the proxy (SIGKILL) if it still runs, and reaps it. Idempotent.
@@ -166,20 +168,44 @@ final class ProxyProcess: @unchecked Sendable {
         }
         var ports = Set<UInt16>()
         for table in ["tcp", "tcp6"] {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
+            // The kernel lists LISTEN sockets first; stop at the first other state, so a
+            // netns with tens of thousands of connections costs nothing.
+            Self.forEachLine(ofProcFile: "/proc/\(pid)/net/\(table)") { line in
                 // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
                 let fields = line.split(separator: " ")
-                guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])),
-                    let portHex = fields[1].split(separator: ":").last, let port = UInt16(portHex, radix: 16)
-                else { continue }
-                ports.insert(port)
+                guard fields.count > 9, fields[0] != "sl" else { return true }
+                guard fields[3] == "0A" else { return false }
+                if inodes.contains(String(fields[9])), let portHex = fields[1].split(separator: ":").last,
+                    let port = UInt16(portHex, radix: 16)
+                {
+                    ports.insert(port)
+                }
+                return true
             }
         }
         return ports
     }
 
     // MARK: Plumbing
+
+    /// Calls `body` with each line of a /proc file until it returns false. Reads with
+    /// read(2) to EOF: Foundation's file reading stops after the first chunk of a proc file.
+    private static func forEachLine(ofProcFile path: String, _ body: (Substring) -> Bool) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var pending = ""
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            pending += String(decoding: chunk[0..<n], as: UTF8.self)
+            guard let lastNewline = pending.lastIndex(of: "\n") else { continue }
+            for line in pending[..<lastNewline].split(separator: "\n") where !body(line) { return }
+            pending = String(pending[pending.index(after: lastNewline)...])
+        }
+        if !pending.isEmpty { _ = body(Substring(pending)) }
+    }
 
     private static func launch(_ arguments: [String], in scratch: ScratchDirectory) throws -> Process {
         let binary = binaryPath
