@@ -124,10 +124,24 @@ final class ProxyProcess: @unchecked Sendable {
     /// Everything the proxy wrote to stderr so far.
     var stderrText: String { scratch.read("stderr.log") }
 
-    /// The last lines of stderr, for failure messages.
+    /// A short excerpt of stderr for failure messages: the exit status if the proxy is
+    /// gone, the start of a crash report if there is one, else the last lines.
     var stderrTail: String {
-        let lines = stderrText.split(separator: "\n", omittingEmptySubsequences: false)
-        return "--- ringproxy stderr (last lines) ---\n" + lines.suffix(40).joined(separator: "\n")
+        var text = stderrText
+        let crashMarkers = ["Fatal error", "Simultaneous accesses", "Fatal access conflict", "*** Signal", "*** Program crashed"]
+        if isRunning && crashMarkers.contains(where: text.contains) {
+            _ = waitForExit(timeout: 3)  // let the backtracer finish writing
+            text = stderrText
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let state = isRunning ? "running" : "exited with status \(Self.status(of: process))"
+        var excerpt: [Substring]
+        if let crash = lines.firstIndex(where: { line in crashMarkers.contains { line.contains($0) } }) {
+            excerpt = lines[..<crash].suffix(10) + lines[crash...].prefix(30)
+        } else {
+            excerpt = Array(lines.suffix(40))
+        }
+        return "--- ringproxy (\(state)) stderr excerpt ---\n" + excerpt.joined(separator: "\n")
     }
 
     func signal(_ signal: Int32) {
