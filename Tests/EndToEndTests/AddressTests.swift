@@ -33,7 +33,7 @@ extension EndToEnd {
                 }
             }
             let port = backends[0].endpoint.port
-            let proxy = try ProxyProcess.forwarding(to: ["named localhost:\(port)"])
+            let proxy = try ProxyProcess.forwarding(to: ["named localhost:\(port)"], keepingAlive: backends)
             for index in 0..<2 {
                 let client = try TestClient(proxy.front, ioTimeout: 5)
                 let payload = Payload.random(count: 5000, seed: UInt64(index + 100))

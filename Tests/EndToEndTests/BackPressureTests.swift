@@ -24,7 +24,7 @@ extension EndToEnd {
                 + Conf.listener("to-echo", bind: toEcho, pool: "echo")
                 + Conf.pool("sink", servers: ["sink \(sink.endpoint)"])
                 + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
-            let proxy = try ProxyProcess(config: config, listening: [toSink, toEcho])
+            let proxy = try ProxyProcess(config: config, listening: [toSink, toEcho], keepingAlive: [sink, echo])
             let client = try TestClient(toSink, ioTimeout: 1)  // a send blocked 1 s returns: stall
             let chunk = Payload.random(count: 1 << 20, seed: Payload.newSeed())
 

@@ -12,7 +12,7 @@ extension EndToEnd {
             // Each backend greets with its name, so the client sees who served it.
             let backends = try names.map { try BackendServer(.greeting(Array($0.utf8))) }
             let servers = zip(names, zip(backends, weights)).map { "\($0) \($1.0.endpoint) weight \($1.1)" }
-            let proxy = try ProxyProcess.forwarding(to: servers, global: ["workers 1"])
+            let proxy = try ProxyProcess.forwarding(to: servers, global: ["workers 1"], keepingAlive: backends)
 
             var order: [String] = []
             for index in 0..<10 {

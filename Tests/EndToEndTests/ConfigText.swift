@@ -35,18 +35,20 @@ enum Conf {
 extension ProxyProcess {
     /// The common case: one listener `front` on a fresh loopback port, forwarding to pool
     /// `app` made of `servers` (bodies of `server` lines). Returns once the proxy listens.
+    /// `keepingAlive`: the backends behind `servers`, kept alive with the proxy.
     static func forwarding(
         to servers: [String],
         listenHost: String = "127.0.0.1",
         global: [String] = [],
         listener: [String] = [],
-        pool: [String] = []
+        pool: [String] = [],
+        keepingAlive attachments: [AnyObject] = []
     ) throws -> ProxyProcess {
         let front = Endpoint(host: listenHost, port: try Sockets.freePort(host: listenHost))
         let config = Conf.global(global)
             + Conf.listener("front", bind: front, pool: "app", listener)
             + Conf.pool("app", servers: servers, pool)
-        return try ProxyProcess(config: config, listening: [front])
+        return try ProxyProcess(config: config, listening: [front], keepingAlive: attachments)
     }
 
     static func forwarding(
@@ -57,7 +59,8 @@ extension ProxyProcess {
         pool: [String] = []
     ) throws -> ProxyProcess {
         try forwarding(
-            to: Conf.servers(backends), listenHost: listenHost, global: global, listener: listener, pool: pool)
+            to: Conf.servers(backends), listenHost: listenHost, global: global, listener: listener, pool: pool,
+            keepingAlive: backends)
     }
 
     /// The first endpoint the proxy was asked to listen on.

@@ -12,7 +12,8 @@ extension EndToEnd {
             let proxy = try ProxyProcess.forwarding(
                 to: ["dead \(dead)", "live \(echo.endpoint)"],
                 global: ["workers 1"],
-                pool: ["retries 1", "connect-timeout 1s"])
+                pool: ["retries 1", "connect-timeout 1s"],
+                keepingAlive: [echo])
             for index in 0..<6 {
                 let payload = Payload.random(count: 1000 + index, seed: UInt64(index + 1))
                 let client = try TestClient(proxy.front, ioTimeout: 5)
@@ -37,7 +38,7 @@ extension EndToEnd {
                 + Conf.listener("to-live", bind: toLive, pool: "live")
                 + Conf.pool("dead", servers: ["d1 \(dead1)", "d2 \(dead2)"], ["retries 1", "connect-timeout 1s"])
                 + Conf.pool("live", servers: ["e1 \(echo.endpoint)"])
-            let proxy = try ProxyProcess(config: config, listening: [toDead, toLive])
+            let proxy = try ProxyProcess(config: config, listening: [toDead, toLive], keepingAlive: [echo])
 
             for index in 0..<3 {
                 let client = try TestClient(toDead, ioTimeout: 5)

@@ -39,7 +39,7 @@ extension EndToEnd {
         @Test("sink backend never reads: the sender stalls", .timeLimit(.minutes(1)))
         func sink() throws {
             let sink = try BackendServer(.sink, receiveBuffer: 64 * 1024)
-            let client = try TestClient(sink.endpoint, ioTimeout: 1)
+            let client = try TestClient(sink.endpoint, ioTimeout: 0.5)
             let chunk = Payload.random(count: 1 << 20, seed: 1)
             var sent = 0
             for _ in 0..<64 {

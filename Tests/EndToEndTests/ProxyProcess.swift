@@ -51,6 +51,8 @@ final class ProxyProcess: @unchecked Sendable {
     let configPath: String
     /// The endpoints the proxy was started to listen on.
     let listening: [Endpoint]
+    /// Objects (backends) that must live as long as the proxy, whatever the optimiser does.
+    private let attachments: [AnyObject]
     private let process: Process
 
     var pid: Int32 { process.processIdentifier }
@@ -83,10 +85,11 @@ final class ProxyProcess: @unchecked Sendable {
     ///
     /// Readiness is read from /proc (a LISTEN socket owned by the proxy's pid) rather than
     /// by connecting, so that no probe connection reaches a backend, a balancer or a
-    /// connection limit.
-    init(config: String, listening: [Endpoint], timeout: Double = 10) throws {
+    /// connection limit. `keepingAlive` objects (backends) live at least as long as the proxy.
+    init(config: String, listening: [Endpoint], keepingAlive attachments: [AnyObject] = [], timeout: Double = 10) throws {
         scratch = try ScratchDirectory()
         self.listening = listening
+        self.attachments = attachments
         configPath = try scratch.write("proxy.conf", config)
         process = try Self.launch(["--config", configPath], in: scratch)
         let deadline = monotonicNow() + timeout

@@ -83,7 +83,7 @@ extension EndToEnd {
             let status = proxy.waitForExit(timeout: 2)
             #expect(status != nil, "still running 2 s after the second SIGTERM\n\(proxy.stderrTail)")
             #expect(monotonicNow() - second < 1.5)
-            _ = client
+            withExtendedLifetime(client) {}  // the held connection stays open throughout
         }
     }
 }
