@@ -13,7 +13,7 @@ extension EndToEnd {
         func ipv6() throws {
             let echo = try BackendServer(.echo, host: "::1")
             let proxy = try ProxyProcess.forwarding(to: [echo], listenHost: "::1")
-            let client = try TestClient(proxy.front, ioTimeout: 5)
+            let client = try proxy.connect(ioTimeout: 5)
             let payload = Payload.random(count: 100_000, seed: 6)
             expectSameBytes(try client.roundTrip(payload), payload, "over IPv6\n\(proxy.stderrTail)")
             #expect(echo.acceptedConnections == 1)
@@ -35,7 +35,7 @@ extension EndToEnd {
             let port = backends[0].endpoint.port
             let proxy = try ProxyProcess.forwarding(to: ["named localhost:\(port)"], keepingAlive: backends)
             for index in 0..<2 {
-                let client = try TestClient(proxy.front, ioTimeout: 5)
+                let client = try proxy.connect(ioTimeout: 5)
                 let payload = Payload.random(count: 5000, seed: UInt64(index + 100))
                 do {
                     expectSameBytes(try client.roundTrip(payload), payload, "via localhost:\(port)\n\(proxy.stderrTail)")

@@ -25,7 +25,7 @@ extension EndToEnd {
                 + Conf.pool("sink", servers: ["sink \(sink.endpoint)"])
                 + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
             let proxy = try ProxyProcess(config: config, listening: [toSink, toEcho], keepingAlive: [sink, echo])
-            let client = try TestClient(toSink, ioTimeout: 1)  // a send blocked 1 s returns: stall
+            let client = try proxy.connect(toSink, ioTimeout: 1)  // a send blocked 1 s returns: stall
             let chunk = Payload.random(count: 1 << 20, seed: Payload.newSeed())
 
             let startRSS = try #require(proxy.residentBytes, "cannot read VmRSS of the proxy")
@@ -49,13 +49,13 @@ extension EndToEnd {
                 + "proxy RSS \(startRSS >> 20) MiB at start, \(maxRSS >> 20) MiB max"
             print("back-pressure: \(summary)")
             #expect(sink.acceptedConnections == 1, "the proxy never connected to the sink; \(summary)\n\(proxy.stderrTail)")
-            #expect(proxy.isRunning, "the proxy died; \(summary)\n\(proxy.stderrTail)")
+            #expect(proxy.isAlive, "the proxy died; \(summary)\n\(proxy.stderrTail)")
             #expect(stalled, "the client's send never blocked: \(summary)\n\(proxy.stderrTail)")
             #expect(sent < sentBound, "the proxy kept reading from the client: \(summary)\n\(proxy.stderrTail)")
             #expect(maxRSS < rssBound, "proxy memory not bounded: \(summary)\n\(proxy.stderrTail)")
 
             // The stalled connection must not starve another one on the same reactor.
-            let other = try TestClient(toEcho, ioTimeout: 5)
+            let other = try proxy.connect(toEcho, ioTimeout: 5)
             let payload = Payload.random(count: 1 << 20, seed: 5)
             do {
                 expectSameBytes(try other.roundTrip(payload), payload, "other connection during the stall\n\(proxy.stderrTail)")

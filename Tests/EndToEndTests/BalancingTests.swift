@@ -16,7 +16,7 @@ extension EndToEnd {
 
             var order: [String] = []
             for index in 0..<10 {
-                let client = try TestClient(proxy.front, ioTimeout: 5)
+                let client = try proxy.connect(ioTimeout: 5)
                 do {
                     order.append(String(decoding: try client.readExactly(1), as: UTF8.self))
                 } catch {

@@ -16,7 +16,7 @@ extension EndToEnd {
                 keepingAlive: [echo])
             for index in 0..<6 {
                 let payload = Payload.random(count: 1000 + index, seed: UInt64(index + 1))
-                let client = try TestClient(proxy.front, ioTimeout: 5)
+                let client = try proxy.connect(ioTimeout: 5)
                 do {
                     expectSameBytes(try client.roundTrip(payload), payload, "connection #\(index)\n\(proxy.stderrTail)")
                 } catch {
@@ -41,15 +41,15 @@ extension EndToEnd {
             let proxy = try ProxyProcess(config: config, listening: [toDead, toLive], keepingAlive: [echo])
 
             for index in 0..<3 {
-                let client = try TestClient(toDead, ioTimeout: 5)
+                let client = try proxy.connect(toDead, ioTimeout: 5)
                 let start = monotonicNow()
                 let outcome = client.waitForClose(timeout: 5)
                 let elapsed = monotonicNow() - start
                 #expect(outcome.isClosed, "connection #\(index) to the dead pool: \(outcome)\n\(proxy.stderrTail)")
                 #expect(elapsed < 3, "connection #\(index) closed only after \(elapsed) s")
             }
-            #expect(proxy.isRunning, "the proxy died\n\(proxy.stderrTail)")
-            let client = try TestClient(toLive, ioTimeout: 5)
+            #expect(proxy.isAlive, "the proxy died\n\(proxy.stderrTail)")
+            let client = try proxy.connect(toLive, ioTimeout: 5)
             let payload = Payload.random(count: 4096, seed: 99)
             expectSameBytes(try client.roundTrip(payload), payload, "live listener after the dead pool\n\(proxy.stderrTail)")
         }

@@ -13,7 +13,7 @@ extension EndToEnd {
             let proxy = try ProxyProcess.forwarding(to: [echo])
             let seed = Payload.newSeed()
             let payload = Payload.random(count: size, seed: seed)
-            let client = try TestClient(proxy.front, ioTimeout: 15)
+            let client = try proxy.connect(ioTimeout: 15)
             let received = try client.roundTrip(payload, timeout: 45)
             expectSameBytes(received, payload, "size \(size), seed \(seed)\n\(proxy.stderrTail)")
             // Nothing more arrives, and the connection stays open.
@@ -30,7 +30,7 @@ extension EndToEnd {
             let proxy = try ProxyProcess.forwarding(to: [echo], global: ["max-connections 1000"])
             let baseSeed = Payload.newSeed()
             // All connections open at once before any traffic.
-            let clients = try (0..<count).map { _ in try TestClient(proxy.front, ioTimeout: 20) }
+            let clients = try (0..<count).map { _ in try proxy.connect(ioTimeout: 20) }
             let exchanges = clients.enumerated().map { index, client in
                 Worker(name: "conn-\(index)") { () throws -> String? in
                     let payload = Payload.random(count: size, seed: baseSeed &+ UInt64(index))
@@ -59,7 +59,7 @@ extension EndToEnd {
             let proxy = try ProxyProcess.forwarding(to: [echo])
             let seed = Payload.newSeed()
             let payload = Payload.random(count: 256 * 1024 + 3, seed: seed)
-            let client = try TestClient(proxy.front, ioTimeout: 10)
+            let client = try proxy.connect(ioTimeout: 10)
             let reader = Worker { try client.readUntilEOF() }
             try client.sendAll(payload)
             try client.shutdownWrite()

@@ -124,6 +124,13 @@ final class ProxyProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// Running and not in the middle of writing a crash report.
+    var isAlive: Bool { isRunning && !Self.crashMarkers.contains(where: stderrText.contains) }
+
+    private static let crashMarkers = [
+        "Fatal error", "Simultaneous accesses", "Fatal access conflict", "*** Signal", "*** Program crashed",
+    ]
+
     /// Everything the proxy wrote to stderr so far.
     var stderrText: String { scratch.read("stderr.log") }
 
@@ -131,7 +138,7 @@ final class ProxyProcess: @unchecked Sendable {
     /// gone, the start of a crash report if there is one, else the last lines.
     var stderrTail: String {
         var text = stderrText
-        let crashMarkers = ["Fatal error", "Simultaneous accesses", "Fatal access conflict", "*** Signal", "*** Program crashed"]
+        let crashMarkers = Self.crashMarkers
         if isRunning && crashMarkers.contains(where: text.contains) {
             _ = waitForExit(timeout: 3)  // let the backtracer finish writing
             text = stderrText
@@ -253,5 +260,18 @@ final class ProxyProcess: @unchecked Sendable {
 
     private static func status(of process: Process) -> Int32 {
         process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+}
+
+extension ProxyProcess {
+    /// A client connected through the proxy to `endpoint` (default: the first listener).
+    /// A failure to connect carries the proxy's state and stderr.
+    func connect(_ endpoint: Endpoint? = nil, ioTimeout: Double = 10) throws -> TestClient {
+        let target = endpoint ?? listening[0]
+        do {
+            return try TestClient(target, ioTimeout: ioTimeout)
+        } catch {
+            throw ProxyError(description: "connecting to the proxy at \(target): \(error)\n\(stderrTail)")
+        }
     }
 }

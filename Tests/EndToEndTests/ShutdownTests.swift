@@ -21,7 +21,7 @@ extension EndToEnd {
 
         /// A connected client that has completed one exchange through the proxy.
         static func establishedClient(_ proxy: ProxyProcess) throws -> TestClient {
-            let client = try TestClient(proxy.front, ioTimeout: 5)
+            let client = try proxy.connect(ioTimeout: 5)
             #expect(try client.roundTrip([1, 2, 3]) == [1, 2, 3])
             return client
         }
