@@ -64,6 +64,17 @@ extension EndToEnd {
             #expect(throws: (any Error).self) { try TestClient(echo.endpoint, connectTimeout: 1) }
         }
 
+        @Test("dropping the last reference to a backend stops it", .timeLimit(.minutes(1)))
+        func deinitStops() throws {
+            var echo: BackendServer? = try BackendServer(.echo)
+            let endpoint = echo!.endpoint
+            let client = try TestClient(endpoint)
+            #expect(try client.roundTrip([9]) == [9])
+            echo = nil
+            #expect(client.waitForClose(timeout: 2).isClosed)
+            #expect(throws: (any Error).self) { try TestClient(endpoint, connectTimeout: 1) }
+        }
+
         @Test("a closed endpoint refuses connections", .timeLimit(.minutes(1)))
         func closedEndpoint() throws {
             let dead = try Sockets.closedEndpoint()
