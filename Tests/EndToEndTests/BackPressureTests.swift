@@ -1,0 +1,67 @@
+// SPEC §3: memory per connection is bounded; a slow reader stops the proxy reading the fast side.
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Back-pressure")
+    struct BackPressure {
+        @Test(
+            "a backend that never reads stalls the client; the proxy's memory stays bounded and others are served",
+            .timeLimit(.minutes(1)))
+        func sinkStallsClient() throws {
+            let offered = 1 << 30  // 1 GiB
+            let rssBound = 256 << 20
+            let sentBound = 256 << 20
+            let pushFor = 20.0
+
+            let sink = try BackendServer(.sink, receiveBuffer: 64 * 1024)
+            let echo = try BackendServer(.echo)
+            let toSink = Endpoint.loopback(try Sockets.freePort())
+            let toEcho = Endpoint.loopback(try Sockets.freePort())
+            // One reactor, few small buffers: the stalled connection and the other one share them.
+            let config = Conf.global("workers 1", "buffer-size 16k", "buffers 256")
+                + Conf.listener("to-sink", bind: toSink, pool: "sink")
+                + Conf.listener("to-echo", bind: toEcho, pool: "echo")
+                + Conf.pool("sink", servers: ["sink \(sink.endpoint)"])
+                + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
+            let proxy = try ProxyProcess(config: config, listening: [toSink, toEcho], keepingAlive: [sink, echo])
+            let client = try proxy.connect(toSink, ioTimeout: 1)  // a send blocked 1 s returns: stall
+            let chunk = Payload.random(count: 1 << 20, seed: Payload.newSeed())
+
+            let startRSS = try #require(proxy.residentBytes, "cannot read VmRSS of the proxy")
+            var maxRSS = startRSS
+            var sent = 0
+            var stalled = false
+            let deadline = monotonicNow() + pushFor
+            while sent < offered && monotonicNow() < deadline {
+                let n = try client.send(chunk)
+                sent += n
+                maxRSS = max(maxRSS, proxy.residentBytes ?? 0)
+                if n < chunk.count {
+                    stalled = true
+                    break
+                }
+            }
+            sleep(seconds: 1)
+            maxRSS = max(maxRSS, proxy.residentBytes ?? 0)
+
+            let summary = "sent \(sent >> 20) MiB of 1024 in ≤\(Int(pushFor)) s, stalled: \(stalled), "
+                + "proxy RSS \(startRSS >> 20) MiB at start, \(maxRSS >> 20) MiB max"
+            print("back-pressure: \(summary)")
+            #expect(sink.acceptedConnections == 1, "the proxy never connected to the sink; \(summary)\n\(proxy.stderrTail)")
+            #expect(proxy.isAlive, "the proxy died; \(summary)\n\(proxy.stderrTail)")
+            #expect(stalled, "the client's send never blocked: \(summary)\n\(proxy.stderrTail)")
+            #expect(sent < sentBound, "the proxy kept reading from the client: \(summary)\n\(proxy.stderrTail)")
+            #expect(maxRSS < rssBound, "proxy memory not bounded: \(summary)\n\(proxy.stderrTail)")
+
+            // The stalled connection must not starve another one on the same reactor.
+            let other = try proxy.connect(toEcho, ioTimeout: 5)
+            let payload = Payload.random(count: 1 << 20, seed: 5)
+            do {
+                expectSameBytes(try other.roundTrip(payload), payload, "other connection during the stall\n\(proxy.stderrTail)")
+            } catch {
+                Issue.record("other connection during the stall: \(error)\n\(proxy.stderrTail)")
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+// Backend servers that run inside the test process, on threads, with blocking POSIX
+// sockets on loopback. Every backend counts the connections it accepted, so any of
+// them serves as the "counting" server.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class BackendServer: @unchecked Sendable {
+    enum Behavior {
+        /// Echoes every byte. On EOF from the peer it finishes echoing, then shuts
+        /// down its write side (half-close passed back).
+        case echo
+        /// Accepts and holds connections, never reads a byte.
+        case sink
+        /// Sends `greeting` as soon as a connection is accepted, then echoes.
+        case greeting([UInt8])
+    }
+
+    /// Where the server listens (with the real port).
+    let endpoint: Endpoint
+    var behavior: Behavior { core.behavior }
+
+    /// What the threads share. The threads hold the core, not the server, so the server's
+    /// deinit runs (and stops everything) as soon as the test drops it.
+    private let core: Core
+
+    /// - Parameters:
+    ///   - host: numeric loopback address ("127.0.0.1" or "::1").
+    ///   - port: 0 picks a free port.
+    ///   - receiveBuffer: SO_RCVBUF for accepted sockets (small for a sink that should fill up fast).
+    init(_ behavior: Behavior, host: String = "127.0.0.1", port: UInt16 = 0, receiveBuffer: Int32? = nil) throws {
+        let (fd, endpoint) = try Sockets.bound(Endpoint(host: host, port: port), receiveBuffer: receiveBuffer)
+        guard listen(fd, 1024) == 0 else {
+            let error = SocketError("listen \(endpoint)")
+            close(fd)
+            throw error
+        }
+        self.endpoint = endpoint
+        core = Core(behavior: behavior, listenFD: fd)
+        core.start(name: "backend-accept-\(endpoint.port)")
+    }
+
+    deinit { core.stop() }
+
+    /// Connections accepted so far.
+    var acceptedConnections: Int { core.state.withLock { $0.accepted } }
+
+    /// Connections accepted and not yet closed by this server.
+    var openConnections: Int { core.state.withLock { $0.open.count } }
+
+    /// Waits (bounded) until at least `count` connections have been accepted.
+    @discardableResult
+    func waitForAccepted(_ count: Int, timeout: Double = 5) -> Bool {
+        let deadline = monotonicNow() + timeout
+        while acceptedConnections < count {
+            if monotonicNow() > deadline { return false }
+            sleep(seconds: 0.01)
+        }
+        return true
+    }
+
+    /// Stops accepting, wakes and ends every connection handler, closes all sockets.
+    /// Idempotent; bounded.
+    func stop() { core.stop() }
+
+    private final class Core: @unchecked Sendable {
+        struct State {
+            var stopping = false
+            var accepted = 0
+            var open: Set<Int32> = []  // accepted sockets not yet closed
+        }
+
+        let behavior: Behavior
+        let listenFD: Int32
+        let state = Locked(State())
+        private let handlers = DispatchGroup()
+        private var acceptLoop: Worker<Void>?
+        /// Safety net: no loop of a forgotten backend runs longer than this.
+        private static let maxLifetime: Double = 300
+        private static let pollInterval: Double = 0.1
+
+        init(behavior: Behavior, listenFD: Int32) {
+            self.behavior = behavior
+            self.listenFD = listenFD
+        }
+
+        func start(name: String) {
+            acceptLoop = Worker(name: name) { [self] in runAcceptLoop() }
+        }
+
+        func stop() {
+            let first = state.withLock { s -> Bool in
+                if s.stopping { return false }
+                s.stopping = true
+                // Wake handlers blocked in recv/send; they close their own sockets. Done under
+                // the lock: a handler removes its fd from `open` (under the lock) before closing
+                // it, so no fd here can have been closed and reused.
+                for fd in s.open { shutdown(fd, Int32(SHUT_RDWR)) }
+                return true
+            }
+            guard first else { return }
+            _ = acceptLoop?.join(timeout: 5)
+            _ = handlers.wait(timeout: .now() + 5)
+            close(listenFD)
+            // Sink connections have no handler: close what is left.
+            let leftovers = state.withLock { s -> Set<Int32> in
+                let fds = s.open
+                s.open.removeAll()
+                return fds
+            }
+            for fd in leftovers { close(fd) }
+        }
+
+        private var isStopping: Bool { state.withLock { $0.stopping } }
+
+        private func runAcceptLoop() {
+            let deadline = monotonicNow() + Self.maxLifetime
+            while !isStopping && monotonicNow() < deadline {
+                var pfd = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, Int32(Self.pollInterval * 1000)) > 0 else { continue }
+                let fd = accept(listenFD, nil, nil)
+                guard fd >= 0 else { continue }
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // accept4 is not imported; no proxy child inherits it
+                let registered = state.withLock { s -> Bool in
+                    if s.stopping { return false }
+                    s.accepted += 1
+                    s.open.insert(fd)
+                    return true
+                }
+                guard registered else {
+                    close(fd)
+                    return
+                }
+                Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+                switch behavior {
+                case .sink:
+                    continue  // held until stop()
+                case .echo:
+                    startHandler(fd, greeting: [])
+                case .greeting(let greeting):
+                    startHandler(fd, greeting: greeting)
+                }
+            }
+        }
+
+        private func startHandler(_ fd: Int32, greeting: [UInt8]) {
+            handlers.enter()
+            _ = Worker(name: "backend-conn-\(fd)") { [self] in
+                defer { handlers.leave() }
+                Sockets.setTimeouts(fd, seconds: Self.pollInterval)
+                if sendAll(fd, greeting) { echo(fd) }
+                state.withLock { _ = $0.open.remove(fd) }
+                close(fd)
+            }
+        }
+
+        /// Echoes until EOF (then half-closes), an error, or stop().
+        private func echo(_ fd: Int32) {
+            let deadline = monotonicNow() + Self.maxLifetime
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while !isStopping && monotonicNow() < deadline {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    guard sendAll(fd, Array(buffer[0..<n])) else { return }
+                } else if n == 0 {
+                    shutdown(fd, Int32(SHUT_WR))  // everything echoed: pass the half-close back
+                    return
+                } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    return
+                }
+            }
+        }
+
+        /// Sends everything, retrying on timeouts until stop(); false on error or stop.
+        private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+            var offset = 0
+            while offset < bytes.count {
+                if isStopping { return false }
+                let n = bytes.withUnsafeBytes {
+                    send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// SPEC §3: when connecting to a server fails, the next one is tried up to `retries`; then the client is closed.
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Failover")
+    struct Failover {
+        @Test("a dead first server: every connection goes on to the live one", .timeLimit(.minutes(1)))
+        func deadFirstServer() throws {
+            let dead = try Sockets.closedEndpoint()
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(
+                to: ["dead \(dead)", "live \(echo.endpoint)"],
+                global: ["workers 1"],
+                pool: ["retries 1", "connect-timeout 1s"],
+                keepingAlive: [echo])
+            for index in 0..<6 {
+                let payload = Payload.random(count: 1000 + index, seed: UInt64(index + 1))
+                let client = try proxy.connect(ioTimeout: 5)
+                do {
+                    expectSameBytes(try client.roundTrip(payload), payload, "connection #\(index)\n\(proxy.stderrTail)")
+                } catch {
+                    Issue.record("connection #\(index): \(error)\n\(proxy.stderrTail)")
+                }
+            }
+            #expect(echo.acceptedConnections == 6)
+        }
+
+        @Test("no live server: the client is closed promptly and the proxy serves on", .timeLimit(.minutes(1)))
+        func noLiveServer() throws {
+            let dead1 = try Sockets.closedEndpoint()
+            let dead2 = try Sockets.closedEndpoint()
+            let echo = try BackendServer(.echo)
+            let toDead = Endpoint.loopback(try Sockets.freePort())
+            let toLive = Endpoint.loopback(try Sockets.freePort())
+            let config = Conf.global()
+                + Conf.listener("to-dead", bind: toDead, pool: "dead")
+                + Conf.listener("to-live", bind: toLive, pool: "live")
+                + Conf.pool("dead", servers: ["d1 \(dead1)", "d2 \(dead2)"], ["retries 1", "connect-timeout 1s"])
+                + Conf.pool("live", servers: ["e1 \(echo.endpoint)"])
+            let proxy = try ProxyProcess(config: config, listening: [toDead, toLive], keepingAlive: [echo])
+
+            for index in 0..<3 {
+                let client = try proxy.connect(toDead, ioTimeout: 5)
+                let start = monotonicNow()
+                let outcome = client.waitForClose(timeout: 5)
+                let elapsed = monotonicNow() - start
+                #expect(outcome.isClosed, "connection #\(index) to the dead pool: \(outcome)\n\(proxy.stderrTail)")
+                #expect(elapsed < 3, "connection #\(index) closed only after \(elapsed) s")
+            }
+            #expect(proxy.isAlive, "the proxy died\n\(proxy.stderrTail)")
+            let client = try proxy.connect(toLive, ioTimeout: 5)
+            let payload = Payload.random(count: 4096, seed: 99)
+            expectSameBytes(try client.roundTrip(payload), payload, "live listener after the dead pool\n\(proxy.stderrTail)")
+        }
+    }
+}

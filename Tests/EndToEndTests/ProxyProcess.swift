@@ -1,0 +1,277 @@
+// Runs the real ringproxy binary: one-shot commands (--check, --version) and a
+// long-running proxy started from a config text.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ProxyError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A temporary directory, removed on deinit.
+final class ScratchDirectory: @unchecked Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ringproxy-e2e-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes `text` to `name` inside the directory; returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = url.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func read(_ name: String) -> String {
+        (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? ""
+    }
+}
+
+final class ProxyProcess: @unchecked Sendable {
+    /// `RINGPROXY_BIN` if set, else `<package root>/.build/debug/ringproxy`.
+    static var binaryPath: String {
+        if let path = ProcessInfo.processInfo.environment["RINGPROXY_BIN"], !path.isEmpty { return path }
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // EndToEndTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()
+        return packageRoot.appendingPathComponent(".build/debug/ringproxy").path
+    }
+
+    let scratch: ScratchDirectory
+    let configPath: String
+    /// The endpoints the proxy was started to listen on.
+    let listening: [Endpoint]
+    /// Objects (backends) that must live as long as the proxy, whatever the optimiser does.
+    private let attachments: [AnyObject]
+    private let process: Process
+
+    var pid: Int32 { process.processIdentifier }
+
+    // MARK: One-shot commands
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the binary with `arguments` to completion (bounded by `timeout`).
+    static func run(_ arguments: [String], timeout: Double = 10) throws -> Outcome {
+        let scratch = try ScratchDirectory()
+        let process = try launch(arguments, in: scratch)
+        guard let status = waitForExit(process, timeout: timeout) else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw ProxyError(description: "ringproxy \(arguments.joined(separator: " ")) did not exit within \(timeout) s")
+        }
+        return Outcome(status: status, stdout: scratch.read("stdout.log"), stderr: scratch.read("stderr.log"))
+    }
+
+    // MARK: The running proxy
+
+    /// Writes `config` to a temporary file, starts `ringproxy --config FILE`, and waits
+    /// (bounded) until the proxy has a listening socket on the port of every endpoint in
+    /// `listening`. Throws with the proxy's stderr if it exits or never listens.
+    ///
+    /// Readiness is read from /proc (a LISTEN socket owned by the proxy's pid) rather than
+    /// by connecting, so that no probe connection reaches a backend, a balancer or a
+    /// connection limit. `keepingAlive` objects (backends) live at least as long as the proxy.
+    init(config: String, listening: [Endpoint], keepingAlive attachments: [AnyObject] = [], timeout: Double = 10) throws {
+        scratch = try ScratchDirectory()
+        self.listening = listening
+        self.attachments = attachments
+        configPath = try scratch.write("proxy.conf", config)
+        process = try Self.launch(["--config", configPath], in: scratch)
+        let deadline = monotonicNow() + timeout
+        let wanted = Set(listening.map(\.port))
+        while true {
+            if !process.isRunning {
+                throw ProxyError(description: """
+                    ringproxy exited (status \(Self.status(of: process))) before listening on \(listening)
+                    config:
+                    \(config)
+                    stderr:
+                    \(stderrText)
+                    """)
+            }
+            if wanted.isSubset(of: listeningPorts()) { return }
+            if monotonicNow() > deadline {
+                let seen = listeningPorts().sorted()
+                stop()
+                throw ProxyError(description: """
+                    ringproxy not listening on \(listening) after \(timeout) s (LISTEN ports seen: \(seen))
+                    config:
+                    \(config)
+                    stderr:
+                    \(stderrText)
+                    """)
+            }
+            sleep(seconds: 0.02)
+        }
+    }
+
+    deinit { stop() }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Running and not in the middle of writing a crash report.
+    var isAlive: Bool { isRunning && !Self.crashMarkers.contains(where: stderrText.contains) }
+
+    private static let crashMarkers = [
+        "Fatal error", "Simultaneous accesses", "Fatal access conflict", "*** Signal", "*** Program crashed",
+    ]
+
+    /// Everything the proxy wrote to stderr so far.
+    var stderrText: String { scratch.read("stderr.log") }
+
+    /// A short excerpt of stderr for failure messages: the exit status if the proxy is
+    /// gone, the start of a crash report if there is one, else the last lines.
+    var stderrTail: String {
+        var text = stderrText
+        let crashMarkers = Self.crashMarkers
+        if isRunning && crashMarkers.contains(where: text.contains) {
+            _ = waitForExit(timeout: 3)  // let the backtracer finish writing
+            text = stderrText
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let state = isRunning ? "running" : "exited with status \(Self.status(of: process))"
+        var excerpt: [Substring]
+        if let crash = lines.firstIndex(where: { line in crashMarkers.contains { line.contains($0) } }) {
+            excerpt = lines[..<crash].suffix(10) + lines[crash...].prefix(30)
+        } else {
+            excerpt = Array(lines.suffix(40))
+        }
+        return "--- ringproxy (\(state)) stderr excerpt ---\n" + excerpt.joined(separator: "\n")
+    }
+
+    func signal(_ signal: Int32) {
+        if process.isRunning { kill(pid, signal) }
+    }
+
+    /// The exit status (128+N if killed by signal N), or nil if still running after `timeout`.
+    func waitForExit(timeout: Double) -> Int32? { Self.waitForExit(process, timeout: timeout) }
+
+    /// VmRSS of the proxy in bytes (nil if it is gone).
+    var residentBytes: Int? {
+        var bytes: Int?
+        Self.forEachLine(ofProcFile: "/proc/\(pid)/status") { line in
+            guard line.hasPrefix("VmRSS:") else { return true }
+            bytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first.map { $0 * 1024 }
+            return false
+        }
+        return bytes
+    }
+
+    /// Kills the proxy (SIGKILL) if it still runs, and reaps it. Idempotent.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        _ = waitForExit(timeout: 5)
+    }
+
+    /// TCP ports on which the proxy process holds a LISTEN socket.
+    func listeningPorts() -> Set<UInt16> {
+        // Socket inodes owned by the process.
+        var inodes = Set<String>()
+        let fdDir = "/proc/\(pid)/fd"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: fdDir)) ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDir)/\(entry)"),
+                target.hasPrefix("socket:[")
+            else { continue }
+            inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
+        }
+        var ports = Set<UInt16>()
+        for table in ["tcp", "tcp6"] {
+            // The kernel lists LISTEN sockets first; stop at the first other state, so a
+            // netns with tens of thousands of connections costs nothing.
+            Self.forEachLine(ofProcFile: "/proc/\(pid)/net/\(table)") { line in
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, fields[0] != "sl" else { return true }
+                guard fields[3] == "0A" else { return false }
+                if inodes.contains(String(fields[9])), let portHex = fields[1].split(separator: ":").last,
+                    let port = UInt16(portHex, radix: 16)
+                {
+                    ports.insert(port)
+                }
+                return true
+            }
+        }
+        return ports
+    }
+
+    // MARK: Plumbing
+
+    /// Calls `body` with each line of a /proc file until it returns false. Reads with
+    /// read(2) to EOF: Foundation's file reading stops after the first chunk of a proc file.
+    private static func forEachLine(ofProcFile path: String, _ body: (Substring) -> Bool) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var pending = ""
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            pending += String(decoding: chunk[0..<n], as: UTF8.self)
+            guard let lastNewline = pending.lastIndex(of: "\n") else { continue }
+            for line in pending[..<lastNewline].split(separator: "\n") where !body(line) { return }
+            pending = String(pending[pending.index(after: lastNewline)...])
+        }
+        if !pending.isEmpty { _ = body(Substring(pending)) }
+    }
+
+    private static func launch(_ arguments: [String], in scratch: ScratchDirectory) throws -> Process {
+        let binary = binaryPath
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ProxyError(description: "ringproxy binary not found or not executable at \(binary) (set RINGPROXY_BIN)")
+        }
+        let stdoutPath = try scratch.write("stdout.log", "")
+        let stderrPath = try scratch.write("stderr.log", "")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = scratch.url
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+        return process
+    }
+
+    private static func waitForExit(_ process: Process, timeout: Double) -> Int32? {
+        let deadline = monotonicNow() + timeout
+        while process.isRunning {
+            if monotonicNow() > deadline { return nil }
+            sleep(seconds: 0.01)
+        }
+        return status(of: process)
+    }
+
+    private static func status(of process: Process) -> Int32 {
+        process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+}
+
+extension ProxyProcess {
+    /// A client connected through the proxy to `endpoint` (default: the first listener).
+    /// A failure to connect carries the proxy's state and stderr.
+    func connect(_ endpoint: Endpoint? = nil, ioTimeout: Double = 10) throws -> TestClient {
+        let target = endpoint ?? listening[0]
+        do {
+            return try TestClient(target, ioTimeout: ioTimeout)
+        } catch {
+            throw ProxyError(description: "connecting to the proxy at \(target): \(error)\n\(stderrTail)")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+// SPEC §3 Shutdown: SIGTERM stops accepting, drains for up to `grace`, exits 0; a second signal exits at once.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEnd {
+    @Suite("Shutdown")
+    struct Shutdown {
+        /// nil if a new connection to `endpoint` is refused or closed within 2 s; else what happened.
+        static func newConnectionRejected(_ endpoint: Endpoint) -> String? {
+            do {
+                let client = try TestClient(endpoint, connectTimeout: 2, ioTimeout: 2)
+                let outcome = client.waitForClose(timeout: 2)
+                return outcome.isClosed ? nil : "a new connection was accepted during the drain: \(outcome)"
+            } catch {
+                return nil  // refused (or failed): not served
+            }
+        }
+
+        /// A connected client that has completed one exchange through the proxy.
+        static func establishedClient(_ proxy: ProxyProcess) throws -> TestClient {
+            let client = try proxy.connect(ioTimeout: 5)
+            #expect(try client.roundTrip([1, 2, 3]) == [1, 2, 3])
+            return client
+        }
+
+        @Test("SIGTERM: no new connections, the open one still works, exit 0 once it closes", .timeLimit(.minutes(1)))
+        func drain() throws {
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(to: [echo], global: ["grace 10s"])
+            let client = try Self.establishedClient(proxy)
+
+            proxy.signal(SIGTERM)
+            sleep(seconds: 0.3)
+            #expect(proxy.isRunning, "exited at once despite an open connection and grace 10s\n\(proxy.stderrTail)")
+            if let problem = Self.newConnectionRejected(proxy.front) {
+                Issue.record("\(problem)\n\(proxy.stderrTail)")
+            }
+
+            let payload = Payload.random(count: 100_000, seed: 10)
+            do {
+                expectSameBytes(try client.roundTrip(payload), payload, "open connection during the drain\n\(proxy.stderrTail)")
+                try client.shutdownWrite()
+                #expect(try client.readUntilEOF().isEmpty)
+            } catch {
+                Issue.record("open connection during the drain: \(error)\n\(proxy.stderrTail)")
+            }
+            client.close()
+
+            let status = proxy.waitForExit(timeout: 3)
+            #expect(status == 0, "exit status \(String(describing: status)) within 3 s of the last connection closing (grace 10s)\n\(proxy.stderrTail)")
+        }
+
+        @Test("SIGTERM with grace 1s and a connection held open: exit 0 after about 1 s", .timeLimit(.minutes(1)))
+        func graceExpires() throws {
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(to: [echo], global: ["grace 1s"])
+            let client = try Self.establishedClient(proxy)
+
+            let signalled = monotonicNow()
+            proxy.signal(SIGTERM)
+            let status = proxy.waitForExit(timeout: 4)
+            let elapsed = monotonicNow() - signalled
+            #expect(status == 0, "exit status \(String(describing: status)) after \(elapsed) s\n\(proxy.stderrTail)")
+            #expect(elapsed < 3.5, "exited only after \(elapsed) s with grace 1s")
+            #expect(elapsed > 0.8, "exited after \(elapsed) s: did not let the open connection drain for grace 1s")
+            #expect(client.waitForClose(timeout: 2).isClosed)
+        }
+
+        @Test("a second SIGTERM during the drain exits at once", .timeLimit(.minutes(1)))
+        func secondSignal() throws {
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(to: [echo], global: ["grace 10s"])
+            let client = try Self.establishedClient(proxy)
+
+            proxy.signal(SIGTERM)
+            sleep(seconds: 0.5)
+            #expect(proxy.isRunning, "exited on the first SIGTERM despite an open connection and grace 10s\n\(proxy.stderrTail)")
+            let second = monotonicNow()
+            proxy.signal(SIGTERM)
+            let status = proxy.waitForExit(timeout: 2)
+            #expect(status != nil, "still running 2 s after the second SIGTERM\n\(proxy.stderrTail)")
+            #expect(monotonicNow() - second < 1.5)
+            withExtendedLifetime(client) {}  // the held connection stays open throughout
+        }
+    }
+}
