@@ -1,0 +1,60 @@
+# Shared helpers for bench/run.sh and bench/demo.sh (sourced, not executed).
+# Everything here talks to 127.0.0.1 only.
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_port PORT SECONDS [PID]: wait until 127.0.0.1:PORT accepts connections.
+# Fails early when PID (the process expected to open it) has exited.
+wait_port() {
+    local port=$1 secs=$2 pid=${3:-} i
+    for ((i = 0; i < secs * 20; i++)); do
+        port_open "$port" && return 0
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# require_free_ports PORT...: exit with a message if any port is already taken.
+require_free_ports() {
+    local p
+    for p in "$@"; do
+        if port_open "$p"; then
+            echo "error: 127.0.0.1:$p is already in use; stop whatever listens there first" >&2
+            exit 1
+        fi
+    done
+}
+
+# descendants PID: PID and all processes below it, parents first.
+descendants() {
+    local p=$1 c
+    echo "$p"
+    for c in $(pgrep -P "$p" 2>/dev/null); do
+        descendants "$c"
+    done
+}
+
+# stop_tree PID [SECONDS]: SIGTERM a process and its descendants, wait up to
+# SECONDS (default 5) for them to exit, then SIGKILL whatever is left.
+stop_tree() {
+    local pid=$1 secs=${2:-5} pids i p alive
+    kill -0 "$pid" 2>/dev/null || return 0
+    pids=$(descendants "$pid")
+    kill -TERM $pids 2>/dev/null || true
+    for ((i = 0; i < secs * 10; i++)); do
+        alive=
+        for p in $pids; do
+            kill -0 "$p" 2>/dev/null && alive=1
+        done
+        [ -z "$alive" ] && break
+        sleep 0.1
+    done
+    kill -KILL $pids 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
