@@ -1,17 +1,22 @@
 # Shared helpers for bench/run.sh and bench/demo.sh (sourced, not executed).
 # Everything here talks to 127.0.0.1 only.
 
-# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# port_listening PORT: true when a TCP socket listens on PORT (any local
+# address), read from /proc/net/tcp{,6}. Unlike a test connection this does
+# not disturb servers that take one client at a time.
+port_listening() {
+    local hex
+    hex=$(printf ':%04X' "$1")
+    awk -v h="$hex" '$4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# wait_port PORT SECONDS [PID]: wait until 127.0.0.1:PORT accepts connections.
+# wait_port PORT SECONDS [PID]: wait until something listens on PORT.
 # Fails early when PID (the process expected to open it) has exited.
 wait_port() {
     local port=$1 secs=$2 pid=${3:-} i
     for ((i = 0; i < secs * 20; i++)); do
-        port_open "$port" && return 0
+        port_listening "$port" && return 0
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             return 1
         fi
@@ -20,12 +25,12 @@ wait_port() {
     return 1
 }
 
-# require_free_ports PORT...: exit with a message if any port is already taken.
+# require_free_ports PORT...: exit with a message if anything listens on a port.
 require_free_ports() {
     local p
     for p in "$@"; do
-        if port_open "$p"; then
-            echo "error: 127.0.0.1:$p is already in use; stop whatever listens there first" >&2
+        if port_listening "$p"; then
+            echo "error: port $p is already in use; stop whatever listens there first" >&2
             exit 1
         fi
     done
