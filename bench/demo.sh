@@ -73,7 +73,7 @@ echo
 declare -A count=()
 n=0
 interval=$(python3 -c "print(1/max(0.1, float('$RATE')))")
-while kill -0 "$proxy" 2>/dev/null; do
+while alive "$proxy"; do
     n=$((n + 1))
     if answer=$(curl -sS -m 2 "http://127.0.0.1:$LISTEN_PORT/" 2>&1); then
         who=${answer#hello from }

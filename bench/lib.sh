@@ -1,6 +1,14 @@
 # Shared helpers for bench/run.sh and bench/demo.sh (sourced, not executed).
 # Everything here talks to 127.0.0.1 only.
 
+# alive PID: true while PID runs (a zombie counts as gone; kill -0 would not).
+alive() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    [ "${s:0:1}" != Z ]
+}
+
 # port_listening PORT: true when a TCP socket listens on PORT (any local
 # address), read from /proc/net/tcp{,6}. Unlike a test connection this does
 # not disturb servers that take one client at a time.
@@ -17,7 +25,7 @@ wait_port() {
     local port=$1 secs=$2 pid=${3:-} i
     for ((i = 0; i < secs * 20; i++)); do
         port_listening "$port" && return 0
-        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+        if [ -n "$pid" ] && ! alive "$pid"; then
             return 1
         fi
         sleep 0.05
@@ -48,16 +56,16 @@ descendants() {
 # stop_tree PID [SECONDS]: SIGTERM a process and its descendants, wait up to
 # SECONDS (default 5) for them to exit, then SIGKILL whatever is left.
 stop_tree() {
-    local pid=$1 secs=${2:-5} pids i p alive
-    kill -0 "$pid" 2>/dev/null || return 0
+    local pid=$1 secs=${2:-5} pids i p running
+    alive "$pid" || return 0
     pids=$(descendants "$pid")
     kill -TERM $pids 2>/dev/null || true
     for ((i = 0; i < secs * 10; i++)); do
-        alive=
+        running=
         for p in $pids; do
-            kill -0 "$p" 2>/dev/null && alive=1
+            alive "$p" && running=1
         done
-        [ -z "$alive" ] && break
+        [ -z "$running" ] && break
         sleep 0.1
     done
     kill -KILL $pids 2>/dev/null || true

@@ -312,7 +312,7 @@ stop_proxy() {
 measure() {
     local p=$1 w=$2 pid=${PID[$1]:-} out="$TMP/run.out" c0 c1 rc=0 parsed rate units errors cpu
     RES="fail 0 0 0 0"
-    if [ -n "${BROKEN[$p]:-}" ] || [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    if [ -n "${BROKEN[$p]:-}" ] || [ -z "$pid" ] || ! alive "$pid"; then
         return
     fi
     local -a client
@@ -339,7 +339,7 @@ measure() {
         cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')
         RES="ok $rate $units $cpu $errors"
     fi
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
         log "$p: exited during $w; its log:"
         tail -n 20 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
         BROKEN[$p]=1
