@@ -310,11 +310,10 @@ stop_proxy() {
 # measure PROXY WORKLOAD: one run; sets RES to "status rate units cpu_seconds errors".
 # (Not run in a subshell: it may restart the iperf3 server and mark a proxy broken.)
 measure() {
-    local p=$1 w=$2 pid=${PID[$1]:-} out="$TMP/run.out" c0 c1 rc=0 parsed rate units errors cpu
+    local p=$1 w=$2 pid=${PID[$1]} out="$TMP/run.out" c0 c1 rc=0 parsed rate units errors cpu
     RES="fail 0 0 0 0"
-    if [ -n "${BROKEN[$p]:-}" ] || [ -z "$pid" ] || ! alive "$pid"; then
-        return
-    fi
+    [ -n "${BROKEN[$p]:-}" ] && return
+    if ! check_alive "$p"; then return; fi
     local -a client
     case $w in
     rps) client=(wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s "http://127.0.0.1:${HTTP_PORT[$p]}/1k") ;;
@@ -339,11 +338,18 @@ measure() {
         cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')
         RES="ok $rate $units $cpu $errors"
     fi
-    if ! alive "$pid"; then
-        log "$p: exited during $w; its log:"
-        tail -n 20 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
-        BROKEN[$p]=1
-    fi
+    check_alive "$p" || true
+}
+
+# check_alive PROXY: when the proxy has died, say so once (with its log) and
+# mark it broken for the rest of this thread count.
+check_alive() {
+    local p=$1
+    alive "${PID[$p]}" && return 0
+    log "$p: exited (pid ${PID[$p]}); the rest of its runs are n/a. Its log:"
+    tail -n 20 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
+    BROKEN[$p]=1
+    return 1
 }
 
 # ---------------------------------------------------------------- main
