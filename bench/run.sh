@@ -330,8 +330,8 @@ measure() {
         cat "$out"
     } >>"$RUNLOG"
     parsed=$(python3 bench/report.py parse "$w" "$out" 2>>"$RUNLOG" || true)
-    if [ "$rc" != 0 ] || [ -z "$parsed" ]; then
-        log "$p $w: run failed (exit $rc); see $RUNLOG"
+    if [ "$rc" != 0 ] || [ -z "$parsed" ] || ! alive "$pid"; then
+        log "$p $w: run failed (client exit $rc); see $RUNLOG"
         case $w in bulk-*) start_iperf_server ;; esac # a failed test can wedge it
     else
         read -r rate units errors <<<"$parsed"
@@ -346,8 +346,9 @@ measure() {
 check_alive() {
     local p=$1
     alive "${PID[$p]}" && return 0
-    log "$p: exited (pid ${PID[$p]}); the rest of its runs are n/a. Its log:"
-    tail -n 20 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
+    log "$p: exited (pid ${PID[$p]}); the rest of its runs are n/a. Its log begins with"
+    log "(whole log: $RESULTS_DIR/logs/$p-$THR/$p.log):"
+    head -n 12 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
     BROKEN[$p]=1
     return 1
 }
@@ -362,7 +363,7 @@ read -ra proxies <<<"$PROXIES"
 read -ra workloads <<<"$WORKLOADS"
 read -ra threads <<<"$THREADS"
 nruns=$((${#threads[@]} * ROUNDS * ${#proxies[@]} * ${#workloads[@]}))
-log "$nruns measurements of ${DUR}s; expect about $(((nruns * (DUR + SETTLE + 1) + 30) / 60 + 1)) minutes"
+log "$nruns measurements of ${DUR}s; expect at most about $(((nruns * (DUR + SETTLE + 1) + 30) / 60 + 1)) min"
 
 ringproxy_version=$( ( [ -x "$RINGPROXY_BIN" ] && timeout 5 "$RINGPROXY_BIN" --version 2>&1 | head -n 1) || echo "n/a ($RINGPROXY_BIN)")
 {
