@@ -310,7 +310,7 @@ stop_proxy() {
 # measure PROXY WORKLOAD: one run; sets RES to "status rate units cpu_seconds errors".
 # (Not run in a subshell: it may restart the iperf3 server and mark a proxy broken.)
 measure() {
-    local p=$1 w=$2 pid=${PID[$1]} out="$TMP/run.out" c0 c1 rc=0 parsed rate units errors cpu
+    local p=$1 w=$2 pid=${PID[$1]:-} out="$TMP/run.out" c0 c1 rc=0 parsed rate units errors cpu
     RES="fail 0 0 0 0"
     [ -n "${BROKEN[$p]:-}" ] && return
     if ! check_alive "$p"; then return; fi
@@ -345,7 +345,7 @@ measure() {
 # mark it broken for the rest of this thread count.
 check_alive() {
     local p=$1
-    alive "${PID[$p]}" && return 0
+    alive "${PID[$p]:-}" && return 0
     log "$p: exited (pid ${PID[$p]}); the rest of its runs are n/a. Its log begins with"
     log "(whole log: $RESULTS_DIR/logs/$p-$THR/$p.log):"
     head -n 12 "$TMP/$p-$THR/$p.log" | sed 's/^/    /' >&2
@@ -382,7 +382,7 @@ start_backends
 for THR in "${threads[@]}"; do
     log "=== $THR thread(s) ==="
     for p in "${proxies[@]}"; do
-        BROKEN[$p]=
+        BROKEN[$p]= PID[$p]=
         start_proxy "$p" "$THR" || BROKEN[$p]=1
     done
     for ((r = 0; r < ROUNDS; r++)); do
