@@ -155,9 +155,14 @@ EOF
     wait_port "$BACKEND_HTTP" 10 "${PID[backend-http]}" ||
         { cat "$TMP/backend/nginx.log" >&2; die "nginx backend did not start"; }
     start_iperf_server
-    local got
-    got=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$BACKEND_HTTP/1k" || true)
-    [ "$got" = "200 1024" ] || die "nginx backend does not serve /1k (got '$got')"
+    serves_1k "$BACKEND_HTTP" || die "nginx backend does not serve /1k (got '$GOT')"
+}
+
+# serves_1k PORT: one GET /1k on 127.0.0.1:PORT answers 200 with 1024 bytes
+# (what came back is left in GOT).
+serves_1k() {
+    GOT=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$1/1k" || true)
+    [ "$GOT" = "200 1024" ]
 }
 
 start_iperf_server() {
@@ -290,10 +295,8 @@ EOF
         tail -n 20 "$logf" | sed 's/^/    /' >&2
         return 1
     fi
-    local got
-    got=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:${HTTP_PORT[$p]}/1k" || true)
-    if [ "$got" != "200 1024" ]; then
-        log "$p: a request through it failed (got '$got'); its log:"
+    if ! serves_1k "${HTTP_PORT[$p]}"; then
+        log "$p: a request through it failed (got '$GOT'); its log:"
         tail -n 20 "$logf" | sed 's/^/    /' >&2
         return 1
     fi
