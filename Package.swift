@@ -42,6 +42,8 @@ let package = Package(
         ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
         .testTarget(name: "BalancingTests", dependencies: ["Balancing"]),
+        .testTarget(name: "URingTests", dependencies: ["URing", "CURing"]),
+        .testTarget(name: "ProxyRuntimeTests", dependencies: ["ProxyRuntime"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ringproxy"]),
     ],
     swiftLanguageModes: [.v5]

@@ -27,6 +27,7 @@ static inline int rp_async_cancel_all(void) { return IORING_ASYNC_CANCEL_ALL; }
 // which this header cannot define without diverging from SwiftGlibc.
 extern int pipe2(int pipefd[2], int flags);
 static inline int rp_f_setpipe_sz(void) { return 1031; /* F_SETPIPE_SZ */ }
+static inline int rp_f_getpipe_sz(void) { return 1032; /* F_GETPIPE_SZ */ }
 static inline unsigned int rp_splice_f_move(void) { return 1; /* SPLICE_F_MOVE */ }
 
 #endif

@@ -5,11 +5,17 @@ enum DurationParser {
         ("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000),
     ]
 
+    /// A year: longer than any timeout means, short enough that adding it to
+    /// a clock reading can never overflow.
+    static let longest: Int64 = 8_760 * 3_600_000
+
     static func milliseconds(_ text: String) throws(InvalidValue) -> Int64 {
         for unit in units where text.hasSuffix(unit.suffix) {
             guard let count = NumberParser.wholeNumber(text.dropLast(unit.suffix.count)) else { break }
             let (total, overflow) = Int64(count).multipliedReportingOverflow(by: unit.milliseconds)
-            guard !overflow else { throw InvalidValue("duration '\(text)' is too long") }
+            guard !overflow, total <= longest else {
+                throw InvalidValue("duration '\(text)' is too long: at most \(format(longest))")
+            }
             return total
         }
         throw InvalidValue("invalid duration '\(text)': expected a whole number and a unit (ms, s, m, h), e.g. 250ms or 2s")

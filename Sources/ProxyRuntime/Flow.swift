@@ -30,8 +30,7 @@ struct Flow {
     var splicing = false
     /// A short splice read: go back to buffered recv once the pipe is empty.
     var leavingSplice = false
-    var pipeRead: Int32 = -1
-    var pipeWrite: Int32 = -1
+    var pipe = SplicePipe.none
     var pipeBytes = 0
     var spliceInInFlight = false
     var spliceOutInFlight = false

@@ -1,3 +1,4 @@
+import CURing
 import Glibc
 
 /// Opens a listening TCP socket with SO_REUSEPORT, so that every reactor
@@ -12,6 +13,8 @@ enum ListenSocket {
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
+        // Accepted sockets inherit TCP_NODELAY: one syscall per client saved.
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         if address.family == AF_INET6 {
             // [::]:P and 0.0.0.0:P are separate binds in the config language.
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))

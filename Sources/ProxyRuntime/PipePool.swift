@@ -1,12 +1,24 @@
 import CURing
 import Glibc
 
+/// A pipe used for splicing, with the capacity the kernel actually gave it.
+struct SplicePipe {
+    var read: Int32
+    var write: Int32
+    var capacity: Int
+
+    static let none = SplicePipe(read: -1, write: -1, capacity: 0)
+}
+
 /// Pipes for splicing, reused across connections: creating a pipe and sizing
 /// it costs three syscalls, and a pipe left empty can serve the next flow.
 struct PipePool {
-    static let pipeCapacity = 1 << 20
+    /// 256 KiB per pipe: 64 pipes a reactor stay within the default per-user
+    /// pipe memory (pipe-user-pages-soft, 64 MiB), past which the kernel
+    /// would hand out tiny pipes.
+    static let requestedCapacity: Int32 = 256 * 1024
     let capacity: Int
-    private var idle: [(read: Int32, write: Int32)] = []
+    private var idle: [SplicePipe] = []
     private(set) var inUse = 0
 
     init(capacity: Int) {
@@ -15,7 +27,7 @@ struct PipePool {
     }
 
     /// An empty pipe, or nil when `capacity` pipes are taken or none can be made.
-    mutating func acquire() -> (read: Int32, write: Int32)? {
+    mutating func acquire() -> SplicePipe? {
         guard inUse < capacity else { return nil }
         if let pipe = idle.popLast() {
             inUse += 1
@@ -23,20 +35,32 @@ struct PipePool {
         }
         var fds: [Int32] = [-1, -1]
         guard pipe2(&fds, O_CLOEXEC) == 0 else { return nil }
-        // A larger pipe moves more per splice; if the system refuses, the default works too.
-        _ = fcntl(fds[1], rp_f_setpipe_sz(), Int32(Self.pipeCapacity))
+        // F_SETPIPE_SZ answers the size granted; if it refuses, ask what we have.
+        var size = fcntl(fds[1], rp_f_setpipe_sz(), Self.requestedCapacity)
+        if size <= 0 { size = fcntl(fds[1], rp_f_getpipe_sz()) }
+        guard size > 0 else {
+            close(fds[0])
+            close(fds[1])
+            return nil
+        }
         inUse += 1
-        return (fds[0], fds[1])
+        return SplicePipe(read: fds[0], write: fds[1], capacity: Int(size))
     }
 
     /// Takes back an empty pipe for reuse.
-    mutating func release(_ pipe: (read: Int32, write: Int32)) {
+    mutating func release(_ pipe: SplicePipe) {
         inUse -= 1
         idle.append(pipe)
     }
 
-    /// Forgets a pipe the caller closes (it still held bytes).
+    /// Forgets a pipe the caller closes.
     mutating func discard() {
         inUse -= 1
+    }
+
+    /// Asks the kernel whether a pipe holds no bytes.
+    static func isEmpty(_ pipe: SplicePipe) -> Bool {
+        var pending: Int32 = 0
+        return ioctl(pipe.read, UInt(FIONREAD), &pending) == 0 && pending == 0
     }
 }

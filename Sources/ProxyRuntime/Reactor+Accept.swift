@@ -17,7 +17,7 @@ extension Reactor {
         }
         guard !completion.hasMore else { return }
         listenSockets[socketIndex].acceptArmed = false
-        guard accepting else { return }
+        guard acceptAllowed else { return }
         switch -completion.res {
         case EMFILE, ENFILE, ENOBUFS, ENOMEM:
             // Out of descriptors or memory: accepting again at once would spin.
@@ -28,9 +28,12 @@ extension Reactor {
         }
     }
 
+    /// Accepts may be armed: not draining, and provided buffers to spare.
+    private var acceptAllowed: Bool { accepting && !acceptPausedForBuffers }
+
     func retryAccepts() {
         acceptRetryAtMilliseconds = .max
-        guard accepting else { return }
+        guard acceptAllowed else { return }
         for socketIndex in listenSockets.indices where !listenSockets[socketIndex].acceptArmed {
             armAccept(socketIndex)
         }
@@ -51,8 +54,6 @@ extension Reactor {
             model.globalLimit.release()
             return reject(clientFd)
         }
-        var one: Int32 = 1
-        setsockopt(clientFd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let pool = model.pools[model.listeners[listener].poolIndex]
         table.slots[Int(slot)].state = .connecting
         table.slots[Int(slot)].clientFd = clientFd
@@ -68,19 +69,43 @@ extension Reactor {
         closeDetached(clientFd)
     }
 
+    /// Running out of provided buffers slows accepting down instead of
+    /// starving the connections already open: new clients wait in the
+    /// listen backlog while fewer than 1/8 of the buffers are free, and are
+    /// taken again once 1/4 are.
+    func adjustAcceptingToBuffers() {
+        guard accepting else { return }
+        let free = buffers.buffersFree
+        if !acceptPausedForBuffers && free < buffers.bufferCount / 8 {
+            acceptPausedForBuffers = true
+            // Pauses can come and go many times a second: warn every 10 s at most.
+            if lastBufferWarningMilliseconds.map({ nowMilliseconds - $0 >= 10_000 }) ?? true {
+                lastBufferWarningMilliseconds = nowMilliseconds
+                logger.warning("provided buffers low (\(free) of \(buffers.bufferCount) free): accepting paused")
+            }
+            cancelAccepts()
+        } else if acceptPausedForBuffers && free >= buffers.bufferCount / 4 {
+            acceptPausedForBuffers = false
+            logger.debug("provided buffers available again (\(free) free): accepting")
+            retryAccepts()
+        }
+    }
+
     /// Draining: close the listening sockets so new clients are refused, and
     /// leave established connections alone.
     func stopAccepting() {
         guard accepting else { return }
         accepting = false
         acceptRetryAtMilliseconds = .max
-        for socketIndex in listenSockets.indices {
-            if listenSockets[socketIndex].acceptArmed {
-                let cancel = ring.nextSubmission()
-                io_uring_prep_cancel64(cancel, acceptTag(socketIndex), 0)
-                io_uring_sqe_set_data64(cancel, Self.detachedTag)
-            }
-            closeDetached(listenSockets[socketIndex].fd)
+        cancelAccepts()
+        for socket in listenSockets { closeDetached(socket.fd) }
+    }
+
+    private func cancelAccepts() {
+        for socketIndex in listenSockets.indices where listenSockets[socketIndex].acceptArmed {
+            let cancel = ring.nextSubmission()
+            io_uring_prep_cancel64(cancel, acceptTag(socketIndex), 0)
+            io_uring_sqe_set_data64(cancel, Self.detachedTag)
         }
     }
 

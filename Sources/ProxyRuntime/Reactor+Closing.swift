@@ -12,15 +12,19 @@ extension Reactor {
         timers.cancel(slot)
         model.listeners[Int(table.slots[Int(slot)].listener)].limit.release()
         model.globalLimit.release()
-        guard table.slots[Int(slot)].inFlight > 0 else { return }
+        guard table.slots[Int(slot)].inFlight > 0 else { return finishIfIdle(slot) }
         // A splice's file is its output; splices from a socket are found by their pipe.
-        let descriptors = [table.slots[Int(slot)].clientFd, table.slots[Int(slot)].serverFd,
-                           table.flow(slot, 0).pointee.pipeWrite, table.flow(slot, 1).pointee.pipeWrite]
-        for fd in descriptors where fd >= 0 {
-            let cancel = ring.nextSubmission()
-            io_uring_prep_cancel_fd(cancel, fd, UInt32(rp_async_cancel_all()))
-            track(cancel, .cancel, slot)
-        }
+        cancelOperations(on: table.slots[Int(slot)].clientFd, of: slot)
+        cancelOperations(on: table.slots[Int(slot)].serverFd, of: slot)
+        cancelOperations(on: table.flow(slot, 0).pointee.pipe.write, of: slot)
+        cancelOperations(on: table.flow(slot, 1).pointee.pipe.write, of: slot)
+    }
+
+    private func cancelOperations(on fd: Int32, of slot: Int32) {
+        guard fd >= 0 else { return }
+        let cancel = ring.nextSubmission()
+        io_uring_prep_cancel_fd(cancel, fd, UInt32(rp_async_cancel_all()))
+        track(cancel, .cancel, slot)
     }
 
     /// Frees a closing slot once no operation of it is in flight.
@@ -50,7 +54,6 @@ extension Reactor {
         if nowMilliseconds >= deadline {
             logger.debug("closing connection idle for \(idleTimeout)ms")
             closeConnection(slot)
-            finishIfIdle(slot)
         } else {
             timers.schedule(slot, atMilliseconds: deadline)
         }

@@ -32,6 +32,7 @@ extension Reactor {
 
         // connect → link timeout: the timeout cancels the connect with
         // -ECANCELED if it is still pending after `connect-timeout`.
+        ring.reserveSubmissions(2)
         let connect = ring.nextSubmission()
         io_uring_prep_connect(connect, fd, address.pointer, address.length)
         connect.pointee.link()

@@ -35,16 +35,15 @@ extension Reactor {
         }
         flow.pointee.splicing = true
         flow.pointee.leavingSplice = false
-        flow.pointee.pipeRead = pipe.read
-        flow.pointee.pipeWrite = pipe.write
+        flow.pointee.pipe = pipe
         spliceIn(slot, direction: direction)
     }
 
     private func spliceIn(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         let sqe = ring.nextSubmission()
-        io_uring_prep_splice(sqe, sourceFd(slot, direction), -1, flow.pointee.pipeWrite, -1,
-                             UInt32(PipePool.pipeCapacity - flow.pointee.pipeBytes), rp_splice_f_move())
+        io_uring_prep_splice(sqe, sourceFd(slot, direction), -1, flow.pointee.pipe.write, -1,
+                             UInt32(flow.pointee.pipe.capacity), rp_splice_f_move())
         track(sqe, direction == 0 ? .spliceFromClient : .spliceFromServer, slot)
         flow.pointee.spliceInInFlight = true
     }
@@ -52,7 +51,7 @@ extension Reactor {
     private func spliceOut(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         let sqe = ring.nextSubmission()
-        io_uring_prep_splice(sqe, flow.pointee.pipeRead, -1, destinationFd(slot, direction), -1,
+        io_uring_prep_splice(sqe, flow.pointee.pipe.read, -1, destinationFd(slot, direction), -1,
                              UInt32(flow.pointee.pipeBytes), rp_splice_f_move())
         track(sqe, direction == 0 ? .spliceToServer : .spliceToClient, slot)
         flow.pointee.spliceOutInFlight = true
@@ -61,44 +60,56 @@ extension Reactor {
     func splicedIn(_ result: Int32, slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.spliceInInFlight = false
+        // Account first, whatever the state: the pipe may go back to the pool.
+        if result > 0 { flow.pointee.pipeBytes += Int(result) }
         guard table.slots[Int(slot)].state == .forwarding else { return }
-        guard result >= 0 else { return closeConnection(slot) }
-        table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-        if result == 0 {
+        switch result {
+        case 0:
             flow.pointee.sourceClosed = true
             flow.pointee.leavingSplice = true
-        } else {
-            flow.pointee.pipeBytes += Int(result)
+        case 1...:
+            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             if Int(result) < buffers.bufferSize { flow.pointee.leavingSplice = true }
+        case -EINTR, -EAGAIN:
+            break
+        default:
+            return closeConnection(slot)
         }
-        if !flow.pointee.spliceOutInFlight && flow.pointee.pipeBytes > 0 { spliceOut(slot, direction: direction) }
         continueSplicing(slot, direction: direction)
     }
 
     func splicedOut(_ result: Int32, slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.spliceOutInFlight = false
+        if result > 0 { flow.pointee.pipeBytes -= Int(result) }
         guard table.slots[Int(slot)].state == .forwarding else { return }
-        guard result > 0 else { return closeConnection(slot) }
-        table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-        flow.pointee.pipeBytes -= Int(result)
-        if flow.pointee.pipeBytes > 0 { spliceOut(slot, direction: direction) }
+        switch result {
+        case 1...:
+            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+        case -EINTR, -EAGAIN:
+            break
+        default:
+            return closeConnection(slot)
+        }
         continueSplicing(slot, direction: direction)
     }
 
-    /// Reads more into the pipe while it has room, or, once a short read or
-    /// EOF ended splicing and the pipe is empty, hands the flow back to recv.
+    /// One splice at a time per flow: a splice holds the pipe's lock for its
+    /// whole run, and a read splice waiting for data would block the write
+    /// splice of the same pipe, and with it the peer that would send the data.
+    /// So: empty the pipe, then read again; once a short read or EOF ended
+    /// splicing and the pipe is empty, hand the flow back to recv.
     private func continueSplicing(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
-        guard !flow.pointee.spliceInInFlight else { return }
-        if !flow.pointee.leavingSplice {
-            if flow.pointee.pipeBytes < PipePool.pipeCapacity { spliceIn(slot, direction: direction) }
-            return
+        guard !flow.pointee.spliceInInFlight, !flow.pointee.spliceOutInFlight else { return }
+        if flow.pointee.pipeBytes > 0 {
+            return spliceOut(slot, direction: direction)
         }
-        guard flow.pointee.isDrained else { return }
-        pipes.release((flow.pointee.pipeRead, flow.pointee.pipeWrite))
-        flow.pointee.pipeRead = -1
-        flow.pointee.pipeWrite = -1
+        if !flow.pointee.leavingSplice {
+            return spliceIn(slot, direction: direction)
+        }
+        pipes.release(flow.pointee.pipe)
+        flow.pointee.pipe = .none
         flow.pointee.splicing = false
         if flow.pointee.sourceClosed {
             passOnEndOfStreamIfDrained(slot, direction: direction)
@@ -107,17 +118,18 @@ extension Reactor {
         }
     }
 
-    /// Gives a closed connection's pipes back, or closes those that still hold bytes.
+    /// Gives a closed connection's pipes back to the pool, or closes them
+    /// when they may still hold bytes that the next user must never see.
     func releasePipes(_ slot: Int32) {
         for direction in 0..<2 {
             let flow = table.flow(slot, direction)
-            guard flow.pointee.pipeRead >= 0 else { continue }
-            if flow.pointee.pipeBytes == 0 {
-                pipes.release((flow.pointee.pipeRead, flow.pointee.pipeWrite))
+            guard flow.pointee.pipe.read >= 0 else { continue }
+            if flow.pointee.pipeBytes == 0 && PipePool.isEmpty(flow.pointee.pipe) {
+                pipes.release(flow.pointee.pipe)
             } else {
                 pipes.discard()
-                closeDetached(flow.pointee.pipeRead)
-                closeDetached(flow.pointee.pipeWrite)
+                closeDetached(flow.pointee.pipe.read)
+                closeDetached(flow.pointee.pipe.write)
             }
         }
     }

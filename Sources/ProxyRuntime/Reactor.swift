@@ -33,6 +33,8 @@ final class Reactor {
     var starved: [UInt64] = []
     var nowMilliseconds: Int64 = 0
     var accepting = true
+    var acceptPausedForBuffers = false
+    var lastBufferWarningMilliseconds: Int64?
     var running = true
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
@@ -113,6 +115,7 @@ final class Reactor {
                 checkIdle(slot)
             }
             if !starved.isEmpty { resumeStarved() }
+            adjustAcceptingToBuffers()
             if nowMilliseconds >= acceptRetryAtMilliseconds { retryAccepts() }
             reportRejections()
         }

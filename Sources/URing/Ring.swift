@@ -44,6 +44,14 @@ public final class Ring {
         return sqe
     }
 
+    /// Makes sure `count` submission entries are free, submitting what is
+    /// queued if not: a linked chain must not be split across two submits,
+    /// or its last entry would go out still marked as linked.
+    @inline(__always)
+    public func reserveSubmissions(_ count: UInt32) {
+        if io_uring_sq_space_left(raw) < count { _ = io_uring_submit(raw) }
+    }
+
     /// Submits everything queued and waits for at least one completion or
     /// the timeout. One call per loop turn.
     public func submitAndWait(timeoutNanoseconds: Int64) {

@@ -42,13 +42,15 @@ extension ProxyProcess {
         global: [String] = [],
         listener: [String] = [],
         pool: [String] = [],
-        keepingAlive attachments: [AnyObject] = []
+        keepingAlive attachments: [AnyObject] = [],
+        fileDescriptorLimit: Int? = nil
     ) throws -> ProxyProcess {
         let front = Endpoint(host: listenHost, port: try Sockets.freePort(host: listenHost))
         let config = Conf.global(global)
             + Conf.listener("front", bind: front, pool: "app", listener)
             + Conf.pool("app", servers: servers, pool)
-        return try ProxyProcess(config: config, listening: [front], keepingAlive: attachments)
+        return try ProxyProcess(config: config, listening: [front], keepingAlive: attachments,
+                                fileDescriptorLimit: fileDescriptorLimit)
     }
 
     static func forwarding(
@@ -56,11 +58,12 @@ extension ProxyProcess {
         listenHost: String = "127.0.0.1",
         global: [String] = [],
         listener: [String] = [],
-        pool: [String] = []
+        pool: [String] = [],
+        fileDescriptorLimit: Int? = nil
     ) throws -> ProxyProcess {
         try forwarding(
             to: Conf.servers(backends), listenHost: listenHost, global: global, listener: listener, pool: pool,
-            keepingAlive: backends)
+            keepingAlive: backends, fileDescriptorLimit: fileDescriptorLimit)
     }
 
     /// The first endpoint the proxy was asked to listen on.

@@ -86,12 +86,14 @@ final class ProxyProcess: @unchecked Sendable {
     /// Readiness is read from /proc (a LISTEN socket owned by the proxy's pid) rather than
     /// by connecting, so that no probe connection reaches a backend, a balancer or a
     /// connection limit. `keepingAlive` objects (backends) live at least as long as the proxy.
-    init(config: String, listening: [Endpoint], keepingAlive attachments: [AnyObject] = [], timeout: Double = 10) throws {
+    /// `fileDescriptorLimit`: run the proxy under that RLIMIT_NOFILE (soft and hard), through prlimit.
+    init(config: String, listening: [Endpoint], keepingAlive attachments: [AnyObject] = [], timeout: Double = 10,
+         fileDescriptorLimit: Int? = nil) throws {
         scratch = try ScratchDirectory()
         self.listening = listening
         self.attachments = attachments
         configPath = try scratch.write("proxy.conf", config)
-        process = try Self.launch(["--config", configPath], in: scratch)
+        process = try Self.launch(["--config", configPath], in: scratch, fileDescriptorLimit: fileDescriptorLimit)
         let deadline = monotonicNow() + timeout
         let wanted = Set(listening.map(\.port))
         while true {
@@ -231,7 +233,8 @@ final class ProxyProcess: @unchecked Sendable {
         if !pending.isEmpty { _ = body(Substring(pending)) }
     }
 
-    private static func launch(_ arguments: [String], in scratch: ScratchDirectory) throws -> Process {
+    private static func launch(_ arguments: [String], in scratch: ScratchDirectory,
+                               fileDescriptorLimit: Int? = nil) throws -> Process {
         let binary = binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ProxyError(description: "ringproxy binary not found or not executable at \(binary) (set RINGPROXY_BIN)")
@@ -239,8 +242,13 @@ final class ProxyProcess: @unchecked Sendable {
         let stdoutPath = try scratch.write("stdout.log", "")
         let stderrPath = try scratch.write("stderr.log", "")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        if let limit = fileDescriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(limit):\(limit)", "--", binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = scratch.url
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)

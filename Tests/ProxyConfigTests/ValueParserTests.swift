@@ -19,6 +19,17 @@ import Testing
         #expect(throws: InvalidValue.self) { try DurationParser.milliseconds("99999999999999999999ms") }
     }
 
+    @Test func acceptsUpToAYearAndNoMore() throws {
+        #expect(try DurationParser.milliseconds("8760h") == 31_536_000_000)
+        do {
+            let accepted = try DurationParser.milliseconds("8761h")
+            Issue.record("8761h accepted as \(accepted) ms")
+        } catch {
+            #expect(error.reason == "duration '8761h' is too long: at most 8760h")
+        }
+        #expect(throws: InvalidValue.self) { try DurationParser.milliseconds("9223372036854775807ms") }
+    }
+
     @Test func formatsWithTheLargestExactUnit() {
         #expect(DurationParser.format(0) == "0ms")
         #expect(DurationParser.format(250) == "250ms")

@@ -1,0 +1,30 @@
+@testable import ProxyRuntime
+import Testing
+
+@Suite struct ConnectionTableTests {
+    @Test func allocatesEverySlotOnceThenReportsFull() {
+        var table = ConnectionTable(capacity: 3)
+        defer { table.deallocate() }
+        let slots = (0..<3).compactMap { _ in table.allocate() }
+        #expect(Set(slots) == [0, 1, 2])
+        #expect(table.allocate() == nil)
+        #expect(table.occupied == 3)
+    }
+
+    @Test func freeingResetsTheSlotAndBumpsItsGeneration() {
+        var table = ConnectionTable(capacity: 2)
+        defer { table.deallocate() }
+        let slot = table.allocate()!
+        table.slots[Int(slot)].clientFd = 9
+        table.slots[Int(slot)].inFlight = 3
+        table.flow(slot, 1).pointee.queuedBytes = 100
+        let generation = table.slots[Int(slot)].generation
+        table.free(slot)
+        #expect(table.occupied == 0)
+        #expect(table.allocate() == slot)
+        #expect(table.slots[Int(slot)].generation == generation + 1)
+        #expect(table.slots[Int(slot)].clientFd == -1)
+        #expect(table.slots[Int(slot)].inFlight == 0)
+        #expect(table.flow(slot, 1).pointee.queuedBytes == 0)
+    }
+}

@@ -1,0 +1,75 @@
+import CURing
+import Glibc
+import Testing
+import URing
+
+/// The uring layer against the real kernel: these fail, not skip, when io_uring does not work.
+@Suite struct RingTests {
+    @Test func kernelSupportsEveryRequiredOperation() throws {
+        let ring = try Ring(entries: 8, completionEntries: 32)
+        #expect(RingProbe.missingOperations(on: ring).isEmpty)
+    }
+
+    @Test func multishotRecvFillsProvidedBuffersInOrder() throws {
+        let ring = try Ring(entries: 8, completionEntries: 64)
+        let buffers = try ProvidedBufferRing(ring: ring, groupID: 3, bufferSize: 64, bufferCount: 4)
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+
+        let sqe = ring.nextSubmission()
+        io_uring_prep_recv_multishot(sqe, pair[0], nil, 0, 0)
+        sqe.pointee.selectBuffer(group: 3)
+        io_uring_sqe_set_data64(sqe, 42)
+
+        var received: [UInt8] = []
+        var stillArmed = true
+        for message in ["first", "second", "third"] {
+            _ = message.withCString { send(pair[1], $0, strlen($0), 0) }
+            ring.submitAndWait(timeoutNanoseconds: 1_000_000_000)
+            ring.drainCompletions { completion in
+                #expect(completion.pointee.user_data == 42)
+                #expect(completion.pointee.res > 0)
+                stillArmed = completion.pointee.hasMore
+                guard let id = completion.pointee.bufferID else {
+                    Issue.record("completion without a provided buffer")
+                    return
+                }
+                buffers.markTaken()
+                let bytes = UnsafeRawBufferPointer(start: buffers.address(of: id), count: Int(completion.pointee.res))
+                received += bytes
+                buffers.recycle(id)
+            }
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "firstsecondthird")
+        #expect(stillArmed)
+        #expect(buffers.buffersInUse == 0)
+    }
+
+    @Test func emptyBufferRingEndsTheMultishotWithENOBUFS() throws {
+        let ring = try Ring(entries: 8, completionEntries: 64)
+        let buffers = try ProvidedBufferRing(ring: ring, groupID: 0, bufferSize: 16, bufferCount: 1)
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        let sqe = ring.nextSubmission()
+        io_uring_prep_recv_multishot(sqe, pair[0], nil, 0, 0)
+        sqe.pointee.selectBuffer(group: 0)
+
+        var results: [Int32] = []
+        var ended = false
+        for _ in 0..<4 where !ended {
+            _ = "0123456789abcdef".withCString { send(pair[1], $0, 16, 0) }
+            ring.submitAndWait(timeoutNanoseconds: 200_000_000)
+            ring.drainCompletions { completion in
+                results.append(completion.pointee.res)
+                if completion.pointee.bufferID != nil { buffers.markTaken() }
+                ended = ended || !completion.pointee.hasMore
+            }
+        }
+        #expect(results.first == 16)
+        #expect(results.last == -ENOBUFS)
+        #expect(ended)
+        #expect(buffers.buffersFree == 0)
+    }
+}
