@@ -29,5 +29,6 @@ extern int pipe2(int pipefd[2], int flags);
 static inline int rp_f_setpipe_sz(void) { return 1031; /* F_SETPIPE_SZ */ }
 static inline int rp_f_getpipe_sz(void) { return 1032; /* F_GETPIPE_SZ */ }
 static inline unsigned int rp_splice_f_move(void) { return 1; /* SPLICE_F_MOVE */ }
+static inline unsigned int rp_splice_f_nonblock(void) { return 2; /* SPLICE_F_NONBLOCK */ }
 
 #endif

@@ -28,10 +28,13 @@ struct Flow {
     /// Switch to splicing once the recv has stopped and the queue is empty.
     var spliceRequested = false
     var splicing = false
-    /// A short splice read: go back to buffered recv once the pipe is empty.
+    /// Short splice reads in a row; enough of them end splicing.
+    var consecutiveShortSplices: UInt8 = 0
+    /// Splicing is over: go back to buffered recv once the pipe is empty.
     var leavingSplice = false
     var pipe = SplicePipe.none
     var pipeBytes = 0
+    /// A read (write) splice, or the poll that waits to retry it, is in flight.
     var spliceInInFlight = false
     var spliceOutInFlight = false
 

@@ -16,10 +16,29 @@ enum OperationKind: UInt8 {
     /// Splice from the flow's pipe to the server (flow 0) or the client (flow 1).
     case spliceToServer
     case spliceToClient
+    /// Polls that wait for a socket before a splice that found it not ready is retried.
+    case clientReadable
+    case serverReadable
+    case serverWritable
+    case clientWritable
     case shutdown
     case cancel
     /// The reactor's mailbox eventfd.
     case mailbox
     /// Nothing waits for it (closing a rejected or finished socket).
     case detached
+}
+
+extension OperationKind {
+    /// The flow an operation belongs to: 0 for client → server, 1 for server → client.
+    @inline(__always)
+    var direction: Int {
+        switch self {
+        case .receiveFromServer, .sendToClient, .spliceFromServer, .spliceToClient, .serverReadable, .clientWritable:
+            return 1
+        default: return 0
+        }
+    }
+
+    var isMultishot: Bool { self == .receiveFromClient || self == .receiveFromServer }
 }

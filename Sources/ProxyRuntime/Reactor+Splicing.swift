@@ -8,7 +8,14 @@ import URing
 ///
 /// io_uring runs splices on io-wq workers, so each splice costs a hand-off;
 /// that pays only for large chunks, hence the switch after several full
-/// buffers in a row and the return to recv after a short splice read.
+/// buffers in a row and the return to recv after several short splice reads.
+///
+/// The sockets of a splicing connection are made non-blocking and every
+/// splice is SPLICE_F_NONBLOCK: a splice holds its pipe's lock for its whole
+/// run, so a read splice that slept waiting for data would block the write
+/// splice of the same pipe, and with it the peer that is to send that data.
+/// A splice that would block ends with -EAGAIN instead, and a poll on the
+/// socket says when to try again. Read and write splices then overlap freely.
 extension Reactor {
     /// Called for every chunk received by recv: counts full buffers in a row
     /// and asks for splicing when there have been enough.
@@ -33,17 +40,27 @@ extension Reactor {
         guard let pipe = pipes.acquire() else {
             return resumeReceiveIfReady(slot, direction: direction)
         }
+        makeNonBlocking(slot)
         flow.pointee.splicing = true
         flow.pointee.leavingSplice = false
+        flow.pointee.consecutiveShortSplices = 0
         flow.pointee.pipe = pipe
-        spliceIn(slot, direction: direction)
+        continueSplicing(slot, direction: direction)
+    }
+
+    private func makeNonBlocking(_ slot: Int32) {
+        guard !table.slots[Int(slot)].nonBlocking else { return }
+        table.slots[Int(slot)].nonBlocking = true
+        for fd in [table.slots[Int(slot)].clientFd, table.slots[Int(slot)].serverFd] {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
     }
 
     private func spliceIn(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         let sqe = ring.nextSubmission()
         io_uring_prep_splice(sqe, sourceFd(slot, direction), -1, flow.pointee.pipe.write, -1,
-                             UInt32(flow.pointee.pipe.capacity), rp_splice_f_move())
+                             UInt32(flow.pointee.pipe.capacity - flow.pointee.pipeBytes), Self.spliceFlags)
         track(sqe, direction == 0 ? .spliceFromClient : .spliceFromServer, slot)
         flow.pointee.spliceInInFlight = true
     }
@@ -52,9 +69,16 @@ extension Reactor {
         let flow = table.flow(slot, direction)
         let sqe = ring.nextSubmission()
         io_uring_prep_splice(sqe, flow.pointee.pipe.read, -1, destinationFd(slot, direction), -1,
-                             UInt32(flow.pointee.pipeBytes), rp_splice_f_move())
+                             UInt32(flow.pointee.pipeBytes), Self.spliceFlags)
         track(sqe, direction == 0 ? .spliceToServer : .spliceToClient, slot)
         flow.pointee.spliceOutInFlight = true
+    }
+
+    /// A splice found the socket not ready: poll it, and splice again when it is.
+    private func awaitReadiness(of fd: Int32, events: Int32, _ kind: OperationKind, slot: Int32) {
+        let sqe = ring.nextSubmission()
+        io_uring_prep_poll_add(sqe, fd, UInt32(events))
+        track(sqe, kind, slot)
     }
 
     func splicedIn(_ result: Int32, slot: Int32, direction: Int) {
@@ -69,8 +93,12 @@ extension Reactor {
             flow.pointee.leavingSplice = true
         case 1...:
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-            if Int(result) < buffers.bufferSize { flow.pointee.leavingSplice = true }
-        case -EINTR, -EAGAIN:
+            noteSpliceSize(Int(result), flow: flow)
+        case -EAGAIN:
+            flow.pointee.spliceInInFlight = true
+            awaitReadiness(of: sourceFd(slot, direction), events: POLLIN,
+                           direction == 0 ? .clientReadable : .serverReadable, slot: slot)
+        case -EINTR:
             break
         default:
             return closeConnection(slot)
@@ -86,7 +114,11 @@ extension Reactor {
         switch result {
         case 1...:
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-        case -EINTR, -EAGAIN:
+        case -EAGAIN:
+            flow.pointee.spliceOutInFlight = true
+            awaitReadiness(of: destinationFd(slot, direction), events: POLLOUT,
+                           direction == 0 ? .serverWritable : .clientWritable, slot: slot)
+        case -EINTR:
             break
         default:
             return closeConnection(slot)
@@ -94,20 +126,42 @@ extension Reactor {
         continueSplicing(slot, direction: direction)
     }
 
-    /// One splice at a time per flow: a splice holds the pipe's lock for its
-    /// whole run, and a read splice waiting for data would block the write
-    /// splice of the same pipe, and with it the peer that would send the data.
-    /// So: empty the pipe, then read again; once a short read or EOF ended
-    /// splicing and the pipe is empty, hand the flow back to recv.
+    /// A polled socket is ready (or failed: the splice will say how).
+    func spliceReadinessArrived(_ kind: OperationKind, slot: Int32) {
+        let flow = table.flow(slot, kind.direction)
+        if kind == .clientReadable || kind == .serverReadable {
+            flow.pointee.spliceInInFlight = false
+        } else {
+            flow.pointee.spliceOutInFlight = false
+        }
+        guard table.slots[Int(slot)].state == .forwarding else { return }
+        continueSplicing(slot, direction: kind.direction)
+    }
+
+    /// Several short reads in a row: the transfer is no longer bulk, and
+    /// recv serves it more cheaply.
+    private func noteSpliceSize(_ size: Int, flow: UnsafeMutablePointer<Flow>) {
+        guard size < buffers.bufferSize else {
+            flow.pointee.consecutiveShortSplices = 0
+            return
+        }
+        flow.pointee.consecutiveShortSplices &+= 1
+        if flow.pointee.consecutiveShortSplices >= Self.shortSplicesBeforeRecv { flow.pointee.leavingSplice = true }
+    }
+
+    /// Writes out what the pipe holds, reads more while it has room, and once
+    /// splicing is over and the pipe is empty, hands the flow back to recv.
     private func continueSplicing(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
-        guard !flow.pointee.spliceInInFlight, !flow.pointee.spliceOutInFlight else { return }
-        if flow.pointee.pipeBytes > 0 {
-            return spliceOut(slot, direction: direction)
+        if flow.pointee.pipeBytes > 0 && !flow.pointee.spliceOutInFlight {
+            spliceOut(slot, direction: direction)
         }
+        guard !flow.pointee.spliceInInFlight else { return }
         if !flow.pointee.leavingSplice {
-            return spliceIn(slot, direction: direction)
+            if flow.pointee.pipeBytes < flow.pointee.pipe.capacity { spliceIn(slot, direction: direction) }
+            return
         }
+        guard flow.pointee.isDrained else { return }
         pipes.release(flow.pointee.pipe)
         flow.pointee.pipe = .none
         flow.pointee.splicing = false

@@ -50,11 +50,14 @@ final class Reactor {
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
     static let maxSendVectors = 16
-    /// Flows splicing at once per reactor: each holds a pipe (two descriptors)
-    /// and, while it waits for data, an io-wq worker.
-    static let maxSplicingFlows = 64
+    /// Flows splicing at once per reactor: each holds a 1 MiB pipe (two
+    /// descriptors); the others stay on recv/send.
+    static let maxSplicingFlows = 16
     /// Full buffers in a row that make a flow switch to splicing.
     static let fullReadsBeforeSplice: UInt8 = 4
+    /// Splice reads shorter than a buffer in a row that send a flow back to recv.
+    static let shortSplicesBeforeRecv: UInt8 = 4
+    static let spliceFlags = rp_splice_f_move() | rp_splice_f_nonblock()
     static let detachedTag = OperationTag(kind: OperationKind.detached.rawValue, generation: 0, slot: 0).userData
 
     struct ListenSocketState {
@@ -143,35 +146,23 @@ final class Reactor {
     }
 
     private func handleConnectionCompletion(_ kind: OperationKind, _ completion: io_uring_cqe, slot: Int32) {
+        // Single-shot operations complete once; a multishot recv is counted
+        // down only at its last completion, in `received`.
+        if !kind.isMultishot { table.slots[Int(slot)].inFlight -= 1 }
         switch kind {
         case .connect:
-            table.slots[Int(slot)].inFlight -= 1
             connected(slot, result: completion.res)
-        case .connectTimeout, .shutdown, .cancel:
-            table.slots[Int(slot)].inFlight -= 1
-        case .receiveFromClient:
-            received(completion, slot: slot, direction: 0)
-        case .receiveFromServer:
-            received(completion, slot: slot, direction: 1)
-        case .sendToServer:
-            table.slots[Int(slot)].inFlight -= 1
-            sent(completion.res, slot: slot, direction: 0)
-        case .sendToClient:
-            table.slots[Int(slot)].inFlight -= 1
-            sent(completion.res, slot: slot, direction: 1)
-        case .spliceFromClient:
-            table.slots[Int(slot)].inFlight -= 1
-            splicedIn(completion.res, slot: slot, direction: 0)
-        case .spliceFromServer:
-            table.slots[Int(slot)].inFlight -= 1
-            splicedIn(completion.res, slot: slot, direction: 1)
-        case .spliceToServer:
-            table.slots[Int(slot)].inFlight -= 1
-            splicedOut(completion.res, slot: slot, direction: 0)
-        case .spliceToClient:
-            table.slots[Int(slot)].inFlight -= 1
-            splicedOut(completion.res, slot: slot, direction: 1)
-        case .accept, .mailbox, .detached:
+        case .receiveFromClient, .receiveFromServer:
+            received(completion, slot: slot, direction: kind.direction)
+        case .sendToServer, .sendToClient:
+            sent(completion.res, slot: slot, direction: kind.direction)
+        case .spliceFromClient, .spliceFromServer:
+            splicedIn(completion.res, slot: slot, direction: kind.direction)
+        case .spliceToServer, .spliceToClient:
+            splicedOut(completion.res, slot: slot, direction: kind.direction)
+        case .clientReadable, .serverReadable, .serverWritable, .clientWritable:
+            spliceReadinessArrived(kind, slot: slot)
+        case .connectTimeout, .shutdown, .cancel, .accept, .mailbox, .detached:
             break
         }
     }

@@ -189,6 +189,13 @@ final class TestClient: @unchecked Sendable {
         return received
     }
 
+    /// Closes with a reset (SO_LINGER 0) instead of a FIN, as a crashed client would.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
     /// Closes the socket (idempotent).
     func close() {
         let first = closed.withLock { c -> Bool in

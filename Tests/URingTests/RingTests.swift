@@ -13,19 +13,13 @@ import URing
     @Test func multishotRecvFillsProvidedBuffersInOrder() throws {
         let ring = try Ring(entries: 8, completionEntries: 64)
         let buffers = try ProvidedBufferRing(ring: ring, groupID: 3, bufferSize: 64, bufferCount: 4)
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
-
-        let sqe = ring.nextSubmission()
-        io_uring_prep_recv_multishot(sqe, pair[0], nil, 0, 0)
-        sqe.pointee.selectBuffer(group: 3)
-        io_uring_sqe_set_data64(sqe, 42)
+        let pair = try SocketPair()
+        armMultishotRecv(on: ring, fd: pair.receiver, group: 3, userData: 42)
 
         var received: [UInt8] = []
         var stillArmed = true
         for message in ["first", "second", "third"] {
-            _ = message.withCString { send(pair[1], $0, strlen($0), 0) }
+            _ = message.withCString { send(pair.sender, $0, strlen($0), 0) }
             ring.submitAndWait(timeoutNanoseconds: 1_000_000_000)
             ring.drainCompletions { completion in
                 #expect(completion.pointee.user_data == 42)
@@ -49,17 +43,13 @@ import URing
     @Test func emptyBufferRingEndsTheMultishotWithENOBUFS() throws {
         let ring = try Ring(entries: 8, completionEntries: 64)
         let buffers = try ProvidedBufferRing(ring: ring, groupID: 0, bufferSize: 16, bufferCount: 1)
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
-        let sqe = ring.nextSubmission()
-        io_uring_prep_recv_multishot(sqe, pair[0], nil, 0, 0)
-        sqe.pointee.selectBuffer(group: 0)
+        let pair = try SocketPair()
+        armMultishotRecv(on: ring, fd: pair.receiver, group: 0, userData: 0)
 
         var results: [Int32] = []
         var ended = false
         for _ in 0..<4 where !ended {
-            _ = "0123456789abcdef".withCString { send(pair[1], $0, 16, 0) }
+            _ = "0123456789abcdef".withCString { send(pair.sender, $0, 16, 0) }
             ring.submitAndWait(timeoutNanoseconds: 200_000_000)
             ring.drainCompletions { completion in
                 results.append(completion.pointee.res)
@@ -71,5 +61,32 @@ import URing
         #expect(results.last == -ENOBUFS)
         #expect(ended)
         #expect(buffers.buffersFree == 0)
+    }
+}
+
+private func armMultishotRecv(on ring: Ring, fd: Int32, group: UInt16, userData: UInt64) {
+    let sqe = ring.nextSubmission()
+    io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
+    sqe.pointee.selectBuffer(group: group)
+    io_uring_sqe_set_data64(sqe, userData)
+}
+
+/// A connected AF_UNIX stream pair, closed on deinit.
+private final class SocketPair {
+    let receiver: Int32
+    let sender: Int32
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
+            throw RingError("socketpair", errno: errno)
+        }
+        receiver = fds[0]
+        sender = fds[1]
+    }
+
+    deinit {
+        close(receiver)
+        close(sender)
     }
 }
