@@ -41,13 +41,15 @@ extension Reactor {
             table.slots[Int(slot)].inFlight -= 1
             flow.pointee.receiving = false
         }
-        let bufferID = completion.bufferID
-        if bufferID != nil { buffers.markTaken() }
-        guard table.slots[Int(slot)].state == .forwarding else {
-            if let bufferID { buffers.recycle(bufferID) }
-            return
-        }
         let result = completion.res
+        let bufferID = completion.bufferID
+        let forwarding = table.slots[Int(slot)].state == .forwarding
+        if let bufferID {
+            buffers.markTaken()
+            // A buffer that carries no bytes to forward goes straight back.
+            if result <= 0 || !forwarding { buffers.recycle(bufferID) }
+        }
+        guard forwarding else { return }
         if result > 0, let bufferID {
             noteReadSize(Int(result), slot: slot, direction: direction)
             enqueue(bufferID, length: result, on: flow)

@@ -8,7 +8,6 @@ import URing
 /// sockets and connection table. Nothing here is shared with other reactors
 /// except the read-only `RuntimeModel` and the connection-limit counters.
 final class Reactor {
-    let index: Int
     let model: RuntimeModel
     let mailbox: ReactorMailbox
     var logger: Logger
@@ -35,7 +34,6 @@ final class Reactor {
     var accepting = true
     var acceptPausedForBuffers = false
     var lastBufferWarningMilliseconds: Int64?
-    var running = true
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
     var lastRejectionReportMilliseconds: Int64 = 0
@@ -67,7 +65,6 @@ final class Reactor {
     }
 
     init(index: Int, model: RuntimeModel, mailbox: ReactorMailbox, logger: Logger) {
-        self.index = index
         self.model = model
         self.mailbox = mailbox
         self.logger = logger
@@ -104,10 +101,11 @@ final class Reactor {
     }
 
     /// The event loop: one submit-and-wait per turn, then every completion.
-    func run() {
+    /// It never returns: the process ends from the control thread.
+    func run() -> Never {
         for socketIndex in listenSockets.indices { armAccept(socketIndex) }
         armMailbox()
-        while running {
+        while true {
             let wait = max(timers.nextTickMilliseconds - nowMilliseconds, 1)
             ring.submitAndWait(timeoutNanoseconds: wait * 1_000_000)
             nowMilliseconds = MonotonicClock.milliseconds()
