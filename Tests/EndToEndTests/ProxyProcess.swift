@@ -274,10 +274,10 @@ final class ProxyProcess: @unchecked Sendable {
 extension ProxyProcess {
     /// A client connected through the proxy to `endpoint` (default: the first listener).
     /// A failure to connect carries the proxy's state and stderr.
-    func connect(_ endpoint: Endpoint? = nil, ioTimeout: Double = 10) throws -> TestClient {
+    func connect(_ endpoint: Endpoint? = nil, from source: String? = nil, ioTimeout: Double = 10) throws -> TestClient {
         let target = endpoint ?? listening[0]
         do {
-            return try TestClient(target, ioTimeout: ioTimeout)
+            return try TestClient(target, from: source, ioTimeout: ioTimeout)
         } catch {
             throw ProxyError(description: "connecting to the proxy at \(target): \(error)\n\(stderrTail)")
         }

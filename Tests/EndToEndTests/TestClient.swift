@@ -49,10 +49,17 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Connects within `connectTimeout`; afterwards every blocking call is bounded by `ioTimeout`.
-    init(_ endpoint: Endpoint, connectTimeout: Double = 5, ioTimeout: Double = 10) throws {
+    /// `source`: the local address to connect from (any port), e.g. "127.0.0.7".
+    init(_ endpoint: Endpoint, from source: String? = nil, connectTimeout: Double = 5, ioTimeout: Double = 10) throws {
         self.endpoint = endpoint
         fd = try Sockets.tcpSocket(family: endpoint.family)
         do {
+            if let source {
+                let local = Endpoint(host: source, port: 0)
+                guard try local.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
+                    throw ClientError.socket(SocketError("bind \(source)"))
+                }
+            }
             try connect(timeout: connectTimeout)
         } catch {
             Glibc.close(fd)
