@@ -41,7 +41,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
-        .testTarget(name: "BalancingTests", dependencies: ["Balancing"]),
+        // Prints a digest of a Maglev table: tests compare tables built in separate processes.
+        .executableTarget(name: "balancing-probe", dependencies: ["Balancing"], path: "Sources/BalancingProbe"),
+        // `make bench`: the cost of one pick per algorithm, and of building a Maglev table.
+        .executableTarget(name: "balancing-bench", dependencies: ["Balancing"], path: "Sources/BalancingBench"),
+        .testTarget(name: "BalancingTests", dependencies: ["Balancing", "balancing-probe"]),
         .testTarget(name: "URingTests", dependencies: ["URing", "CURing"]),
         .testTarget(name: "ProxyRuntimeTests", dependencies: ["ProxyRuntime"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ringproxy"]),

@@ -408,4 +408,11 @@ for THR in "${threads[@]}"; do
 done
 
 python3 bench/report.py report "$RAW" | tee "$RESULTS_DIR/latest.txt"
+# The balancing module's own cost: ns per pick and Maglev table build time.
+BALANCING_BENCH=${BALANCING_BENCH:-$(dirname "$RINGPROXY_BIN")/balancing-bench}
+if [ -x "$BALANCING_BENCH" ]; then
+    "$BALANCING_BENCH" | tee -a "$RESULTS_DIR/latest.txt"
+else
+    log "balancing: $BALANCING_BENCH not found (make build builds it)"
+fi
 log "results: $RESULTS_DIR/latest.txt (raw: $RAW, logs: $RESULTS_DIR/logs/)"

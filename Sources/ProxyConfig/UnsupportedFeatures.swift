@@ -12,7 +12,6 @@ enum UnsupportedFeatures {
         "handshake-timeout": [],
         "health-check": [],
         "proxy-protocol": [ProxyProtocolVersion.off.rawValue],
-        "balance": [BalanceAlgorithm.roundRobin.rawValue],
     ]
 
     /// The error for a valid directive line (directive first) that uses an unsupported feature, if it does.

@@ -1,3 +1,5 @@
+import Balancing
+
 /// The state of one client connection and its server connection, kept in a
 /// preallocated table and addressed by slot index.
 struct ConnectionSlot {
@@ -14,8 +16,12 @@ struct ConnectionSlot {
     var listener: Int32 = -1
     var server: Int32 = -1
     var connectAttemptsLeft: Int32 = 0
-    /// Servers already tried for this connection, by index modulo 64.
+    /// Servers already tried for this connection, by index modulo 64: a tried
+    /// server is never tried again; in pools of more than 64 servers a retry
+    /// may also pass over an untried one sharing its bit.
     var triedServers: UInt64 = 0
+    /// The client's address, for the hashing balancers.
+    var client = ClientKey(ipv4: 0)
     /// Submitted operations whose last completion has not arrived yet; the
     /// slot is freed only when this reaches zero.
     var inFlight: Int32 = 0

@@ -1,3 +1,4 @@
+import Balancing
 import CURing
 import Glibc
 import URing
@@ -59,6 +60,9 @@ extension Reactor {
         table.slots[Int(slot)].clientFd = clientFd
         table.slots[Int(slot)].listener = Int32(listener)
         table.slots[Int(slot)].connectAttemptsLeft = Int32(pool.retries + 1)
+        if pool.algorithm.hashesClientAddress {
+            table.slots[Int(slot)].client = ClientKey(peerOf: clientFd)
+        }
         table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
         timers.schedule(slot, atMilliseconds: nowMilliseconds + model.listeners[listener].idleTimeoutMilliseconds)
         connectToNextServer(slot)

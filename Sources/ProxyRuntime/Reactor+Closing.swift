@@ -10,6 +10,10 @@ extension Reactor {
         guard state == .connecting || state == .forwarding else { return }
         table.slots[Int(slot)].state = .closing
         timers.cancel(slot)
+        if table.slots[Int(slot)].server >= 0 {
+            let poolIndex = model.listeners[Int(table.slots[Int(slot)].listener)].poolIndex
+            load.add(-1, pool: poolIndex, server: Int(table.slots[Int(slot)].server))
+        }
         model.listeners[Int(table.slots[Int(slot)].listener)].limit.release()
         model.globalLimit.release()
         guard table.slots[Int(slot)].inFlight > 0 else { return finishIfIdle(slot) }

@@ -9,10 +9,15 @@ extension Reactor {
         let listener = model.listeners[Int(table.slots[Int(slot)].listener)]
         let pool = model.pools[listener.poolIndex]
         let tried = table.slots[Int(slot)].triedServers
+        let now = nowMilliseconds
+        let poolIndex = listener.poolIndex
+        let load = self.load
         guard table.slots[Int(slot)].connectAttemptsLeft > 0,
-              let server = pickers[listener.poolIndex].pick(
-                  isUp: { _ in true },
-                  isExcluded: { tried & (1 << UInt64($0 & 63)) != 0 })
+              let server = pickers[poolIndex].pick(
+                  client: table.slots[Int(slot)].client,
+                  isUp: { pool.health[$0].isUp(atMilliseconds: now) },
+                  isExcluded: { tried & (1 << UInt64($0 & 63)) != 0 },
+                  activeConnections: { load.active(pool: poolIndex, server: $0) })
         else {
             logger.debug("no server left to try in pool \(pool.name); closing client")
             return closeConnection(slot)
@@ -27,6 +32,7 @@ extension Reactor {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         table.slots[Int(slot)].serverFd = fd
         table.slots[Int(slot)].server = Int32(server)
+        load.add(1, pool: poolIndex, server: server)
         table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
         table.slots[Int(slot)].connectAttemptsLeft -= 1
 
@@ -44,20 +50,39 @@ extension Reactor {
 
     func connected(_ slot: Int32, result: Int32) {
         guard table.slots[Int(slot)].state == .connecting else { return }
+        let poolIndex = model.listeners[Int(table.slots[Int(slot)].listener)].poolIndex
+        let pool = model.pools[poolIndex]
+        let serverIndex = Int(table.slots[Int(slot)].server)
         if result == 0 {
+            pool.health[serverIndex].connectSucceeded()
             table.slots[Int(slot)].state = .forwarding
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             armReceive(slot, direction: 0)
             armReceive(slot, direction: 1)
             return
         }
-        let listener = model.listeners[Int(table.slots[Int(slot)].listener)]
-        let server = model.pools[listener.poolIndex].servers[Int(table.slots[Int(slot)].server)]
+        let server = pool.servers[serverIndex]
         let reason = result == -ECANCELED ? "timed out" : String(cString: strerror(-result))
         logger.debug("connect to \(server.name) (\(server.address)) failed: \(reason)")
+        load.add(-1, pool: poolIndex, server: serverIndex)
+        if pool.health[serverIndex].connectFailed(atMilliseconds: nowMilliseconds) {
+            logger.warning("server \(server.name) of pool \(pool.name) is down after \(pool.health[serverIndex].fall) failed connects (last: \(reason)); trying it again in \(pool.health[serverIndex].retryAfterMilliseconds)ms")
+        }
         closeDetached(table.slots[Int(slot)].serverFd)
         table.slots[Int(slot)].serverFd = -1
         table.slots[Int(slot)].server = -1
         connectToNextServer(slot)
+    }
+}
+
+extension Reactor {
+    /// Logs each server that comes back into rotation, once across all reactors.
+    func logServersBackInRotation() {
+        lastHealthSweepMilliseconds = nowMilliseconds
+        for pool in model.pools {
+            for (index, health) in pool.health.enumerated() where health.claimReturn(atMilliseconds: nowMilliseconds) {
+                logger.notice("server \(pool.servers[index].name) of pool \(pool.name) is back in rotation")
+            }
+        }
     }
 }

@@ -26,8 +26,10 @@ final class Reactor {
 
     var listenSockets: [ListenSocketState] = []
     var pipes: PipePool!
-    /// One balancer per pool, private to this reactor.
+    /// One balancer per pool, private to this reactor, and its view of the load.
     var pickers: [ServerPicker]
+    let load: ServerLoad
+    var lastHealthSweepMilliseconds: Int64 = 0
     /// Connections whose recv ran out of provided buffers: slot | generation << 32.
     var starved: [UInt64] = []
     var nowMilliseconds: Int64 = 0
@@ -69,7 +71,12 @@ final class Reactor {
         self.mailbox = mailbox
         self.logger = logger
         self.logger[metadataKey: "reactor"] = "\(index)"
-        pickers = model.pools.map { ServerPicker(servers: $0.balancedServers) }
+        // Reactors draw different random sequences, so random-two does not herd.
+        let seed = UInt64(index + 1) &* 0x9e37_79b9_7f4a_7c15 ^ UInt64(MonotonicClock.milliseconds())
+        pickers = model.pools.map {
+            ServerPicker(servers: $0.balancedServers, algorithm: $0.algorithm, randomSeed: seed)
+        }
+        load = ServerLoad(serversPerPool: model.pools.map(\.servers.count))
         highWaterBytes = 8 * model.bufferSize
         lowWaterBytes = 2 * model.bufferSize
     }
@@ -118,6 +125,7 @@ final class Reactor {
             if !starved.isEmpty { resumeStarved() }
             adjustAcceptingToBuffers()
             if nowMilliseconds >= acceptRetryAtMilliseconds { retryAccepts() }
+            if nowMilliseconds - lastHealthSweepMilliseconds >= 1000 { logServersBackInRotation() }
             reportRejections()
         }
     }

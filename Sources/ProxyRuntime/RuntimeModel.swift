@@ -19,6 +19,9 @@ final class RuntimePool: @unchecked Sendable {
     let name: String
     let servers: [RuntimeServer]
     let balancedServers: [BalancedServer]
+    let algorithm: BalancingAlgorithm
+    /// Passive health per server, shared by every reactor.
+    let health: [ServerHealth]
     let retries: Int
     /// Read by the kernel when a connect's linked timeout is submitted.
     let connectTimeout: UnsafeMutablePointer<__kernel_timespec>
@@ -28,7 +31,14 @@ final class RuntimePool: @unchecked Sendable {
         servers = try config.servers.map {
             RuntimeServer(name: $0.name, address: try SocketAddress.resolve($0.address))
         }
-        balancedServers = config.servers.map { BalancedServer(weight: $0.weight, isBackup: $0.backup) }
+        balancedServers = config.servers.map { BalancedServer(name: $0.name, weight: $0.weight, isBackup: $0.backup) }
+        algorithm = BalancingAlgorithm(config.balance)
+        // Until active checks exist, the health-check defaults (fall 3, interval 2s)
+        // govern the passive ones.
+        let checks = config.healthCheck ?? HealthCheckConfig(kind: .tcp)
+        health = config.servers.map { _ in
+            ServerHealth(fall: checks.fall, retryAfterMilliseconds: checks.intervalMilliseconds)
+        }
         retries = config.retries
         connectTimeout = .allocate(capacity: 1)
         connectTimeout.initialize(to: __kernel_timespec(
@@ -72,5 +82,17 @@ final class RuntimeModel: Sendable {
         globalLimit = ConnectionLimit(limit: config.global.maxConnections)
         bufferSize = config.global.bufferSize
         bufferCount = config.global.buffers
+    }
+}
+
+extension BalancingAlgorithm {
+    init(_ configured: BalanceAlgorithm) {
+        switch configured {
+        case .roundRobin: self = .roundRobin
+        case .leastConnections: self = .leastConnections
+        case .randomTwo: self = .randomTwo
+        case .sourceHash: self = .sourceHash
+        case .maglev: self = .maglev
+        }
     }
 }

@@ -41,25 +41,3 @@ import Testing
     }
 }
 
-@Suite struct ServerPickerTests {
-    @Test func backupsOnlyWhenNoPrimaryIsUp() {
-        var picker = ServerPicker(servers: [
-            BalancedServer(weight: 1), BalancedServer(weight: 1), BalancedServer(weight: 1, isBackup: true),
-        ])
-        let allUp = (0..<6).map { _ in picker.pick(isUp: { _ in true }, isExcluded: { _ in false })! }
-        #expect(!allUp.contains(2))
-        let primariesDown = (0..<3).map { _ in picker.pick(isUp: { $0 == 2 }, isExcluded: { _ in false }) }
-        #expect(primariesDown == [2, 2, 2])
-    }
-
-    @Test func triedServersAreExcluded() {
-        var picker = ServerPicker(servers: [BalancedServer(weight: 5), BalancedServer(weight: 1)])
-        #expect(picker.pick(isUp: { _ in true }, isExcluded: { $0 == 0 }) == 1)
-        #expect(picker.pick(isUp: { _ in true }, isExcluded: { _ in true }) == nil)
-    }
-
-    @Test func primaryUpButExcludedDoesNotFallToBackup() {
-        var picker = ServerPicker(servers: [BalancedServer(weight: 1), BalancedServer(weight: 1, isBackup: true)])
-        #expect(picker.pick(isUp: { _ in true }, isExcluded: { $0 == 0 }) == nil)
-    }
-}

@@ -1,4 +1,4 @@
-// SPEC §3 Balancing, over real connections: smooth weighted round-robin.
+// SPEC §3 Balancing, over real connections: every algorithm, backups.
 import Foundation
 import Testing
 
@@ -32,6 +32,136 @@ extension EndToEnd {
                 let share = names.map { name in cycle.filter { $0 == name }.count }
                 #expect(share == weights, "one cycle of 5 got \(cycle.joined()); whole order \(order.joined())")
             }
+        }
+            /// Greeting backends named a, b, c…: a client reads one byte to learn who served it.
+        private static func namedBackends(_ names: [String]) throws -> [BackendServer] {
+            try names.map { try BackendServer(.greeting(Array($0.utf8))) }
+        }
+
+        private static func servedBy(_ client: TestClient) throws -> String {
+            String(decoding: try client.readExactly(1), as: UTF8.self)
+        }
+
+        @Test("least-connections: a new client goes to the server that has fewest", .timeLimit(.minutes(1)))
+        func leastConnections() throws {
+            let backends = try Self.namedBackends(["a", "b", "c"])
+            let servers = zip(["a", "b", "c"], backends).map { "\($0) \($1.endpoint)" }
+            let proxy = try ProxyProcess.forwarding(
+                to: servers, global: ["workers 1"], pool: ["balance least-connections"], keepingAlive: backends)
+            var held: [String: TestClient] = [:]
+            for _ in 0..<3 {
+                let client = try proxy.connect(ioTimeout: 5)
+                held[try Self.servedBy(client)] = client
+            }
+            #expect(Set(held.keys) == ["a", "b", "c"], "three held connections went to \(held.keys.sorted())")
+            for freed in ["b", "a", "c"] {
+                let leaving = try #require(held[freed])
+                try leaving.shutdownWrite()
+                _ = try leaving.readUntilEOF()
+                leaving.close()
+                sleep(seconds: 0.3)
+                let next = try proxy.connect(ioTimeout: 5)
+                #expect(try Self.servedBy(next) == freed, "after \(freed) lost its connection\n\(proxy.stderrTail)")
+                held[freed] = next
+            }
+        }
+
+        @Test("random-two: 60 held connections spread evenly over 3 servers", .timeLimit(.minutes(1)))
+        func randomTwo() throws {
+            let backends = try Self.namedBackends(["a", "b", "c"])
+            let proxy = try ProxyProcess.forwarding(
+                to: Conf.servers(backends), global: ["workers 1"], pool: ["balance random-two"])
+            let held = try (0..<60).map { _ in try proxy.connect(ioTimeout: 5) }
+            for client in held { _ = try Self.servedBy(client) }
+            let counts = backends.map(\.acceptedConnections)
+            #expect(counts.allSatisfy { (14...26).contains($0) }, "connections per server: \(counts)")
+        }
+
+        @Test("source-hash: each client address keeps its server", .timeLimit(.minutes(1)))
+        func sourceHash() throws {
+            let backends = try Self.namedBackends(["a", "b", "c"])
+            let servers = zip(["a", "b", "c"], backends).map { "\($0) \($1.endpoint)" }
+            let proxy = try ProxyProcess.forwarding(
+                to: servers, global: ["workers 2"], pool: ["balance source-hash"], keepingAlive: backends)
+            let placement = try Self.placement(through: proxy, sources: 12, connectionsEach: 3)
+            #expect(Set(placement.values).count >= 2, "all clients on one server: \(placement)")
+        }
+
+        @Test("maglev: sticky per client address, the same in two instances, little movement when a server goes",
+              .timeLimit(.minutes(1)))
+        func maglev() throws {
+            let names = ["a", "b", "c"]
+            let backends = try Self.namedBackends(names)
+            let servers = zip(names, backends).map { "\($0) \($1.endpoint)" }
+            let first = try ProxyProcess.forwarding(
+                to: servers, global: ["workers 2"], pool: ["balance maglev"], keepingAlive: backends)
+            let placement = try Self.placement(through: first, sources: 30, connectionsEach: 2)
+            let second = try ProxyProcess.forwarding(
+                to: servers, global: ["workers 1"], pool: ["balance maglev"], keepingAlive: backends)
+            #expect(try Self.placement(through: second, sources: 30, connectionsEach: 1) == placement,
+                    "a second instance places clients differently")
+            #expect(Set(placement.values).count == 3, "placement \(placement)")
+
+            let withoutB = try ProxyProcess.forwarding(
+                to: servers.filter { !$0.hasPrefix("b ") }, global: ["workers 1"], pool: ["balance maglev"],
+                keepingAlive: backends)
+            let after = try Self.placement(through: withoutB, sources: 30, connectionsEach: 1)
+            let movedNeedlessly = placement.filter { $0.value != "b" && after[$0.key] != $0.value }
+            #expect(movedNeedlessly.count <= 2, "clients of a and c that moved: \(movedNeedlessly)")
+        }
+
+        /// Which server each source address 127.0.0.10… lands on; fails if one client moves between connections.
+        private static func placement(through proxy: ProxyProcess, sources: Int, connectionsEach: Int) throws -> [String: String] {
+            var placement: [String: String] = [:]
+            for index in 0..<sources {
+                let source = "127.0.0.\(10 + index)"
+                for _ in 0..<connectionsEach {
+                    let client = try proxy.connect(from: source, ioTimeout: 5)
+                    let server = try servedBy(client)
+                    client.close()
+                    if let earlier = placement[source] {
+                        #expect(server == earlier, "\(source) went to \(earlier), then \(server)")
+                    }
+                    placement[source] = server
+                }
+            }
+            return placement
+        }
+
+        @Test("backup takes over while the primaries are down and hands back when they return",
+              .timeLimit(.minutes(1)))
+        func backupTakesOverAndHandsBack() throws {
+            let primaryPorts = try (0..<2).map { _ in try Sockets.freePort() }
+            let backup = try BackendServer(.greeting(Array("z".utf8)))
+            let servers = ["p1 127.0.0.1:\(primaryPorts[0])", "p2 127.0.0.1:\(primaryPorts[1])", "z \(backup.endpoint) backup"]
+            let proxy = try ProxyProcess.forwarding(
+                to: servers, global: ["workers 1"], pool: ["retries 2", "connect-timeout 1s"], keepingAlive: [backup])
+
+            // Refused connects take both primaries down after `fall` (3) failures each.
+            var servedByBackup = false
+            for _ in 0..<6 where !servedByBackup {
+                let client = try proxy.connect(ioTimeout: 3)
+                servedByBackup = (try? Self.servedBy(client)) == "z"
+                client.close()
+            }
+            #expect(servedByBackup, "the backup never took over\n\(proxy.stderrTail)")
+            #expect(proxy.stderrText.contains("server p1 of pool app is down"), "\(proxy.stderrTail)")
+
+            // The primaries come back; after the 2 s retry interval they get the traffic again.
+            let primaries = try primaryPorts.enumerated().map { index, port in
+                try BackendServer(.greeting(Array("p\(index + 1)".utf8).suffix(1)), port: port)
+            }
+            sleep(seconds: 2.5)
+            var seen: [String] = []
+            for _ in 0..<4 {
+                let client = try proxy.connect(ioTimeout: 3)
+                seen.append((try? Self.servedBy(client)) ?? "?")
+                client.close()
+            }
+            #expect(seen.allSatisfy { $0 == "1" || $0 == "2" }, "after the primaries returned: \(seen)\n\(proxy.stderrTail)")
+            #expect(primaries.map(\.acceptedConnections).reduce(0, +) == 4)
+            sleep(seconds: 1.2)
+            #expect(proxy.stderrText.contains("back in rotation"), "\(proxy.stderrTail)")
         }
     }
 }

@@ -18,8 +18,10 @@ enum Conf {
     }
 
     /// `servers`: the rest of each `server` line, e.g. "web1 127.0.0.1:9001 weight 3".
+    /// `balance round-robin` unless `lines` choose another algorithm.
     static func pool(_ name: String, servers: [String], _ lines: [String] = []) -> String {
-        section("pool \(name)", ["balance round-robin"] + lines + servers.map { "server \($0)" })
+        let balance = lines.contains { $0.hasPrefix("balance ") } ? [] : ["balance round-robin"]
+        return section("pool \(name)", balance + lines + servers.map { "server \($0)" })
     }
 
     /// `server` line bodies for backends: "s1 ADDR", "s2 ADDR", ...

@@ -214,7 +214,7 @@ import Testing
                 server b "127.0.0.1:9002
                 server a 127.0.0.1:9003
                 server c 127.0.0.1:9004 weight 999
-                balance maglev
+                health-check tcp
             pool empty
 
             """
@@ -231,7 +231,7 @@ import Testing
             "proxy.conf:17:14: unterminated string",
             "proxy.conf:18:12: duplicate server name 'a' in pool 'app' (first defined at line 16)",
             "proxy.conf:19:36: server: weight must be between 1 and 256, got 999",
-            "proxy.conf:20:13: balance: maglev is not supported yet",
+            "proxy.conf:20:5: health-check: not supported yet",
             "proxy.conf:21:1: pool 'empty' has no servers",
         ])
     }

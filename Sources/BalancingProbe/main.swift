@@ -1,0 +1,3 @@
+import Balancing
+
+print(ServerPicker.maglevDigest(serverNames: ServerPicker.digestProbeServers))

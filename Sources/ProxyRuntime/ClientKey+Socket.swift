@@ -1,0 +1,36 @@
+import Balancing
+import Glibc
+
+extension ClientKey {
+    /// The key of a connected socket's peer address (one getpeername, paid
+    /// only by pools that hash the client address). An IPv4 client reached
+    /// over an IPv6 socket (::ffff:a.b.c.d) hashes as its IPv4 address.
+    init(peerOf fd: Int32) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let known = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
+        }
+        guard known else {
+            self.init(ipv4: 0)
+            return
+        }
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
+            self.init(ipv4: UInt32(bigEndian: address.sin_addr.s_addr))
+        case AF_INET6:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+            let bytes = withUnsafeBytes(of: address.sin6_addr) { Array($0) }
+            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if high == 0 && low >> 32 == 0xFFFF {
+                self.init(ipv4: UInt32(truncatingIfNeeded: low))
+            } else {
+                self.init(ipv6: high, low)
+            }
+        default:
+            self.init(ipv4: 0)
+        }
+    }
+}
