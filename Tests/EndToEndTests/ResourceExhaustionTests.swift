@@ -40,18 +40,7 @@ extension EndToEnd {
             let proxy = try ProxyProcess.forwarding(
                 to: [echo], global: ["workers 1", "buffer-size 1k", "buffers 16"])
             let payloads = (0..<40).map { Payload.random(count: 256 * 1024, seed: UInt64(100 + $0)) }
-            let clients = try payloads.map { _ in try proxy.connect(ioTimeout: 20) }
-            let results = payloads.indices.map { index in
-                Worker(name: "buffers-\(index)") { try clients[index].roundTrip(payloads[index], timeout: 30) }
-            }
-            for (index, result) in results.enumerated() {
-                do {
-                    expectSameBytes(try result.value(timeout: 40, "echo \(index)"), payloads[index],
-                                    "connection \(index) with 16 buffers\n\(proxy.stderrTail)")
-                } catch {
-                    Issue.record("connection \(index) stalled or failed with 16 buffers: \(error)\n\(proxy.stderrTail)")
-                }
-            }
+            let clients = try proxy.expectConcurrentEchoes(payloads, "16 buffers", timeout: 30)
             #expect(proxy.isAlive, "the proxy died short of buffers\n\(proxy.stderrTail)")
             for client in clients { client.close() }
             try expectServedAgain(proxy)

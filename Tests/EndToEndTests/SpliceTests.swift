@@ -36,18 +36,7 @@ extension EndToEnd {
             let echo = try BackendServer(.echo)
             let proxy = try ProxyProcess.forwarding(to: [echo], global: ["workers 2"])
             let payloads = (0..<8).map { Payload.random(count: 6 << 20, seed: UInt64(300 + $0)) }
-            let clients = try payloads.map { _ in try proxy.connect(ioTimeout: 20) }
-            let echoes = payloads.indices.map { index in
-                Worker(name: "bulk-\(index)") { try clients[index].roundTrip(payloads[index], timeout: 40) }
-            }
-            for (index, echoed) in echoes.enumerated() {
-                do {
-                    expectSameBytes(try echoed.value(timeout: 45, "bulk \(index)"), payloads[index],
-                                    "bulk connection \(index)\n\(proxy.stderrTail)")
-                } catch {
-                    Issue.record("bulk connection \(index): \(error)\n\(proxy.stderrTail)")
-                }
-            }
+            try proxy.expectConcurrentEchoes(payloads, "bulk", timeout: 40)
         }
     }
 }
