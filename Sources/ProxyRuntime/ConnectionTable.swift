@@ -1,6 +1,7 @@
 /// Preallocated connection slots and their flows, with a free list: opening a
-/// connection allocates nothing.
-struct ConnectionTable {
+/// connection allocates nothing. A class, so that the reactor holds it as a
+/// constant and reaches slots without copies or access bookkeeping.
+final class ConnectionTable {
     let capacity: Int
     let slots: UnsafeMutablePointer<ConnectionSlot>
     /// Two flows per slot: `flows[slot * 2 + direction]`.
@@ -21,13 +22,13 @@ struct ConnectionTable {
         firstFree = capacity > 0 ? 0 : -1
     }
 
-    func deallocate() {
+    deinit {
         slots.deallocate()
         flows.deallocate()
     }
 
     /// A free slot, or nil when the table is full.
-    mutating func allocate() -> Int32? {
+    func allocate() -> Int32? {
         guard firstFree >= 0 else { return nil }
         let index = firstFree
         firstFree = slots[Int(index)].nextFree
@@ -35,7 +36,7 @@ struct ConnectionTable {
         return index
     }
 
-    mutating func free(_ index: Int32) {
+    func free(_ index: Int32) {
         let slot = slots + Int(index)
         let generation = slot.pointee.generation &+ 1
         slot.pointee = ConnectionSlot()

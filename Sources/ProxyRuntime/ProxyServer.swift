@@ -52,11 +52,13 @@ public final class ProxyServer {
                 return nil
             }
             mailboxes.append(mailbox)
-            let reactor = Reactor(index: index, model: model, mailbox: mailbox, logger: logger)
             let capacity = config.global.maxConnections
+            let logger = self.logger
             let thread = Thread {
+                let reactor: Reactor
                 do {
-                    try reactor.setUp(connectionCapacity: capacity)
+                    reactor = try Reactor(index: index, model: model, mailbox: mailbox, logger: logger,
+                                          connectionCapacity: capacity)
                 } catch {
                     failures.withLock { $0.append("reactor \(index): \(error)") }
                     started.signal()

@@ -12,20 +12,21 @@ final class Reactor {
     let mailbox: ReactorMailbox
     var logger: Logger
 
-    // Created on the reactor's own thread (SINGLE_ISSUER).
-    var ring: Ring!
-    var buffers: ProvidedBufferRing!
-    var table: ConnectionTable!
-    var timers: TimerWheel!
+    // All created on the reactor's own thread (SINGLE_ISSUER), and constant
+    // afterwards: `let` spares the hot path optional checks and reference counting.
+    let ring: Ring
+    let buffers: ProvidedBufferRing
+    let table: ConnectionTable
+    let timers: TimerWheel
     /// Per provided buffer: its received length and the next buffer in its flow's queue.
-    var bufferLength: UnsafeMutablePointer<Int32>!
-    var bufferNext: UnsafeMutablePointer<Int32>!
+    let bufferLength: UnsafeMutablePointer<Int32>
+    let bufferNext: UnsafeMutablePointer<Int32>
     /// sendmsg headers and iovecs, keyed by the id of the first buffer a send covers.
-    var sendMessages: UnsafeMutablePointer<msghdr>!
-    var sendVectors: UnsafeMutablePointer<iovec>!
+    let sendMessages: UnsafeMutablePointer<msghdr>
+    let sendVectors: UnsafeMutablePointer<iovec>
 
     var listenSockets: [ListenSocketState] = []
-    var pipes: PipePool!
+    var pipes = PipePool(capacity: Reactor.maxSplicingFlows)
     /// One balancer per pool, private to this reactor, and its view of the load.
     var pickers: [ServerPicker]
     let load: ServerLoad
@@ -66,7 +67,9 @@ final class Reactor {
         var acceptArmed = false
     }
 
-    init(index: Int, model: RuntimeModel, mailbox: ReactorMailbox, logger: Logger) {
+    /// Builds the ring, buffers, tables and listening sockets. Must run on the
+    /// thread that will call `run()`.
+    init(index: Int, model: RuntimeModel, mailbox: ReactorMailbox, logger: Logger, connectionCapacity: Int) throws {
         self.model = model
         self.mailbox = mailbox
         self.logger = logger
@@ -79,10 +82,7 @@ final class Reactor {
         load = ServerLoad(serversPerPool: model.pools.map(\.servers.count))
         highWaterBytes = 8 * model.bufferSize
         lowWaterBytes = 2 * model.bufferSize
-    }
 
-    /// Builds the ring, buffers and listening sockets. Runs on the reactor thread.
-    func setUp(connectionCapacity: Int) throws {
         ring = try Ring(entries: 4096, completionEntries: 16384)
         let missing = RingProbe.missingOperations(on: ring)
         guard missing.isEmpty else {
@@ -95,7 +95,6 @@ final class Reactor {
         sendMessages = .allocate(capacity: model.bufferCount)
         sendVectors = .allocate(capacity: model.bufferCount * Self.maxSendVectors)
         table = ConnectionTable(capacity: connectionCapacity)
-        pipes = PipePool(capacity: Self.maxSplicingFlows)
         starved.reserveCapacity(connectionCapacity)
         nowMilliseconds = MonotonicClock.milliseconds()
         timers = TimerWheel(capacity: connectionCapacity, tickMilliseconds: 100, bucketCount: 1024,

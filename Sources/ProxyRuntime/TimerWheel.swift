@@ -4,7 +4,7 @@
 /// Deadlines beyond the wheel's horizon are filed at the horizon; the expiry
 /// callback re-checks the real deadline and reschedules, so a moved deadline
 /// (activity on a connection) costs nothing until its bucket comes round.
-struct TimerWheel {
+final class TimerWheel {
     let tickMilliseconds: Int64
     let bucketCount: Int
     private var heads: [Int32]
@@ -25,7 +25,7 @@ struct TimerWheel {
         currentTick = nowMilliseconds / tickMilliseconds
     }
 
-    func deallocate() {
+    deinit {
         next.deallocate()
         previous.deallocate()
         bucketOf.deallocate()
@@ -34,7 +34,7 @@ struct TimerWheel {
     /// When the next bucket is due, for the loop's wait timeout.
     var nextTickMilliseconds: Int64 { (currentTick + 1) * tickMilliseconds }
 
-    mutating func schedule(_ item: Int32, atMilliseconds deadline: Int64) {
+    func schedule(_ item: Int32, atMilliseconds deadline: Int64) {
         cancel(item)
         let tick = min(max(deadline / tickMilliseconds, currentTick + 2), currentTick + Int64(bucketCount) - 1)
         let bucket = Int32(tick % Int64(bucketCount))
@@ -46,7 +46,7 @@ struct TimerWheel {
         heads[Int(bucket)] = item
     }
 
-    mutating func cancel(_ item: Int32) {
+    func cancel(_ item: Int32) {
         let index = Int(item)
         let bucket = bucketOf[index]
         guard bucket >= 0 else { return }
@@ -62,7 +62,7 @@ struct TimerWheel {
     /// Takes out one item whose bucket is due by `now`, or returns nil when
     /// none is left. Items scheduled meanwhile land at least two ticks ahead,
     /// so draining the wheel this way always ends.
-    mutating func popExpired(upToMilliseconds now: Int64) -> Int32? {
+    func popExpired(upToMilliseconds now: Int64) -> Int32? {
         let target = now / tickMilliseconds
         while currentTick < target {
             let bucket = Int((currentTick + 1) % Int64(bucketCount))

@@ -3,8 +3,7 @@ import Testing
 
 @Suite struct ConnectionTableTests {
     @Test func allocatesEverySlotOnceThenReportsFull() {
-        var table = ConnectionTable(capacity: 3)
-        defer { table.deallocate() }
+        let table = ConnectionTable(capacity: 3)
         let slots = (0..<3).compactMap { _ in table.allocate() }
         #expect(Set(slots) == [0, 1, 2])
         #expect(table.allocate() == nil)
@@ -12,8 +11,7 @@ import Testing
     }
 
     @Test func freeingResetsTheSlotAndBumpsItsGeneration() {
-        var table = ConnectionTable(capacity: 2)
-        defer { table.deallocate() }
+        let table = ConnectionTable(capacity: 2)
         let slot = table.allocate()!
         table.slots[Int(slot)].clientFd = 9
         table.slots[Int(slot)].inFlight = 3

@@ -2,50 +2,46 @@
 import Testing
 
 @Suite struct TimerWheelTests {
-    private func drain(_ wheel: inout TimerWheel, upTo now: Int64) -> [Int32] {
+    private func drain(_ wheel: TimerWheel, upTo now: Int64) -> [Int32] {
         var expired: [Int32] = []
         while let item = wheel.popExpired(upToMilliseconds: now) { expired.append(item) }
         return expired
     }
 
     @Test func itemsExpireOnlyOnceTheirTickIsDue() {
-        var wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 1_000)
-        defer { wheel.deallocate() }
+        let wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 1_000)
         wheel.schedule(1, atMilliseconds: 1_500)
         wheel.schedule(2, atMilliseconds: 1_900)
-        #expect(drain(&wheel, upTo: 1_400).isEmpty)
-        #expect(drain(&wheel, upTo: 1_550) == [1])
-        #expect(drain(&wheel, upTo: 1_850).isEmpty)
-        #expect(drain(&wheel, upTo: 2_000) == [2])
+        #expect(drain(wheel, upTo: 1_400).isEmpty)
+        #expect(drain(wheel, upTo: 1_550) == [1])
+        #expect(drain(wheel, upTo: 1_850).isEmpty)
+        #expect(drain(wheel, upTo: 2_000) == [2])
     }
 
     @Test func cancelledItemsNeverExpire() {
-        var wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 0)
-        defer { wheel.deallocate() }
+        let wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 0)
         for item in Int32(0)..<5 { wheel.schedule(item, atMilliseconds: 500) }
         wheel.cancel(2)
         wheel.cancel(0)
-        #expect(Set(drain(&wheel, upTo: 600)) == [1, 3, 4])
+        #expect(Set(drain(wheel, upTo: 600)) == [1, 3, 4])
     }
 
     @Test func reschedulingMovesAnItem() {
-        var wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 0)
-        defer { wheel.deallocate() }
+        let wheel = TimerWheel(capacity: 8, tickMilliseconds: 100, bucketCount: 64, nowMilliseconds: 0)
         wheel.schedule(3, atMilliseconds: 300)
         wheel.schedule(3, atMilliseconds: 2_000)
-        #expect(drain(&wheel, upTo: 1_000).isEmpty)
-        #expect(drain(&wheel, upTo: 2_000) == [3])
+        #expect(drain(wheel, upTo: 1_000).isEmpty)
+        #expect(drain(wheel, upTo: 2_000) == [3])
     }
 
     @Test func deadlinesPastTheHorizonFireAtItAndCanBeFiledAgain() {
-        var wheel = TimerWheel(capacity: 4, tickMilliseconds: 10, bucketCount: 16, nowMilliseconds: 0)
-        defer { wheel.deallocate() }
+        let wheel = TimerWheel(capacity: 4, tickMilliseconds: 10, bucketCount: 16, nowMilliseconds: 0)
         wheel.schedule(1, atMilliseconds: 1_000)  // the horizon is 15 ticks: 150 ms
         var firings: [Int64] = []
         var now: Int64 = 0
         while now < 1_100 {
             now += 10
-            for item in drain(&wheel, upTo: now) {
+            for item in drain(wheel, upTo: now) {
                 #expect(item == 1)
                 firings.append(now)
                 if now < 1_000 { wheel.schedule(item, atMilliseconds: 1_000) }
@@ -57,8 +53,7 @@ import Testing
     }
 
     @Test func rescheduleWhileDrainingTerminates() {
-        var wheel = TimerWheel(capacity: 4, tickMilliseconds: 100, bucketCount: 8, nowMilliseconds: 0)
-        defer { wheel.deallocate() }
+        let wheel = TimerWheel(capacity: 4, tickMilliseconds: 100, bucketCount: 8, nowMilliseconds: 0)
         wheel.schedule(0, atMilliseconds: 100)
         var pops = 0
         while let item = wheel.popExpired(upToMilliseconds: 250) {
@@ -67,6 +62,6 @@ import Testing
             if pops > 10 { break }
         }
         #expect(pops == 1)
-        #expect(drain(&wheel, upTo: 450) == [0])
+        #expect(drain(wheel, upTo: 450) == [0])
     }
 }
