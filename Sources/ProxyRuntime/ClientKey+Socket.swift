@@ -21,9 +21,10 @@ extension ClientKey {
             self.init(ipv4: UInt32(bigEndian: address.sin_addr.s_addr))
         case AF_INET6:
             let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
-            let bytes = withUnsafeBytes(of: address.sin6_addr) { Array($0) }
-            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let (high, low) = withUnsafeBytes(of: address.sin6_addr) {
+                (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)),
+                 UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            }
             if high == 0 && low >> 32 == 0xFFFF {
                 self.init(ipv4: UInt32(truncatingIfNeeded: low))
             } else {

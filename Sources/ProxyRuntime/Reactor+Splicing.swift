@@ -51,9 +51,12 @@ extension Reactor {
     private func makeNonBlocking(_ slot: Int32) {
         guard !table.slots[Int(slot)].nonBlocking else { return }
         table.slots[Int(slot)].nonBlocking = true
-        for fd in [table.slots[Int(slot)].clientFd, table.slots[Int(slot)].serverFd] {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
+        setNonBlocking(table.slots[Int(slot)].clientFd)
+        setNonBlocking(table.slots[Int(slot)].serverFd)
+    }
+
+    private func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     private func spliceIn(_ slot: Int32, direction: Int) {

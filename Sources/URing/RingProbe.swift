@@ -21,10 +21,6 @@ public enum RingProbe {
             return ["probe"]
         }
         defer { io_uring_free_probe(probe) }
-        return required.filter { !io_uring_opcode_supported(probe, Int32($0.opcode.rawValue)) .boolValue }.map(\.name)
+        return required.filter { io_uring_opcode_supported(probe, Int32($0.opcode.rawValue)) == 0 }.map(\.name)
     }
-}
-
-private extension Int32 {
-    var boolValue: Bool { self != 0 }
 }
