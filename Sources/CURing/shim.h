@@ -21,7 +21,6 @@ static inline unsigned int rp_setup_defer_taskrun(void) { return IORING_SETUP_DE
 static inline unsigned int rp_setup_cqsize(void) { return IORING_SETUP_CQSIZE; }
 static inline unsigned int rp_setup_submit_all(void) { return IORING_SETUP_SUBMIT_ALL; }
 static inline unsigned int rp_setup_coop_taskrun(void) { return IORING_SETUP_COOP_TASKRUN; }
-static inline int rp_async_cancel_all(void) { return IORING_ASYNC_CANCEL_ALL; }
 
 // GNU extensions for splicing: glibc declares them only under _GNU_SOURCE,
 // which this header cannot define without diverging from SwiftGlibc.

@@ -21,7 +21,6 @@ enum OperationKind: UInt8 {
     case serverReadable
     case serverWritable
     case clientWritable
-    case shutdown
     case cancel
     /// The reactor's mailbox eventfd.
     case mailbox
@@ -38,6 +37,18 @@ extension OperationKind {
             return 1
         default: return 0
         }
+    }
+
+    /// The operations of flow `direction` (0: client → server, 1: server → client).
+    @inline(__always)
+    static func receive(_ direction: Int) -> OperationKind { direction == 0 ? .receiveFromClient : .receiveFromServer }
+    @inline(__always)
+    static func send(_ direction: Int) -> OperationKind { direction == 0 ? .sendToServer : .sendToClient }
+    static func spliceIn(_ direction: Int) -> OperationKind { direction == 0 ? .spliceFromClient : .spliceFromServer }
+    static func spliceOut(_ direction: Int) -> OperationKind { direction == 0 ? .spliceToServer : .spliceToClient }
+    static func sourceReadable(_ direction: Int) -> OperationKind { direction == 0 ? .clientReadable : .serverReadable }
+    static func destinationWritable(_ direction: Int) -> OperationKind {
+        direction == 0 ? .serverWritable : .clientWritable
     }
 
     var isMultishot: Bool { self == .receiveFromClient || self == .receiveFromServer }

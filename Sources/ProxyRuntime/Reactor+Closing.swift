@@ -17,17 +17,24 @@ extension Reactor {
         model.listeners[Int(table.slots[Int(slot)].listener)].limit.release()
         model.globalLimit.release()
         guard table.slots[Int(slot)].inFlight > 0 else { return finishIfIdle(slot) }
-        // A splice's file is its output; splices from a socket are found by their pipe.
-        cancelOperations(on: table.slots[Int(slot)].clientFd, of: slot)
-        cancelOperations(on: table.slots[Int(slot)].serverFd, of: slot)
-        cancelOperations(on: table.flow(slot, 0).pointee.pipe.write, of: slot)
-        cancelOperations(on: table.flow(slot, 1).pointee.pipe.write, of: slot)
+        // Cancel, each by its own tag, what could otherwise wait forever. (A
+        // cancel by descriptor would scan the ring's whole poll table.)
+        // Splices are non-blocking and end by themselves, but the polls that
+        // wait to retry them do not; a cancel that finds its operation
+        // already finished just reports ENOENT.
+        if state == .connecting { cancelOperation(.connect, of: slot) }
+        for direction in 0..<2 {
+            let flow = table.flow(slot, direction)
+            if flow.pointee.receiving { cancelOperation(.receive(direction), of: slot) }
+            if flow.pointee.sendInFlight { cancelOperation(.send(direction), of: slot) }
+            if flow.pointee.spliceInInFlight { cancelOperation(.sourceReadable(direction), of: slot) }
+            if flow.pointee.spliceOutInFlight { cancelOperation(.destinationWritable(direction), of: slot) }
+        }
     }
 
-    private func cancelOperations(on fd: Int32, of slot: Int32) {
-        guard fd >= 0 else { return }
+    private func cancelOperation(_ kind: OperationKind, of slot: Int32) {
         let cancel = ring.nextSubmission()
-        io_uring_prep_cancel_fd(cancel, fd, UInt32(rp_async_cancel_all()))
+        io_uring_prep_cancel64(cancel, tag(kind, slot), 0)
         track(cancel, .cancel, slot)
     }
 

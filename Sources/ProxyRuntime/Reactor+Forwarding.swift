@@ -19,16 +19,11 @@ extension Reactor {
         direction == 0 ? table.slots[Int(slot)].serverFd : table.slots[Int(slot)].clientFd
     }
 
-    @inline(__always)
-    private func receiveKind(_ direction: Int) -> OperationKind {
-        direction == 0 ? .receiveFromClient : .receiveFromServer
-    }
-
     func armReceive(_ slot: Int32, direction: Int) {
         let sqe = ring.nextSubmission()
         io_uring_prep_recv_multishot(sqe, sourceFd(slot, direction), nil, 0, 0)
         sqe.pointee.selectBuffer(group: Self.bufferGroup)
-        track(sqe, receiveKind(direction), slot)
+        track(sqe, .receive(direction), slot)
         let flow = table.flow(slot, direction)
         flow.pointee.receiving = true
         flow.pointee.paused = false
@@ -113,7 +108,7 @@ extension Reactor {
             message.pointee.msg_iovlen = count
             io_uring_prep_sendmsg(sqe, destinationFd(slot, direction), message, UInt32(MSG_NOSIGNAL))
         }
-        track(sqe, direction == 0 ? .sendToServer : .sendToClient, slot)
+        track(sqe, .send(direction), slot)
         flow.pointee.sendInFlight = true
     }
 
@@ -150,7 +145,7 @@ extension Reactor {
         let flow = table.flow(slot, direction)
         flow.pointee.paused = true
         let cancel = ring.nextSubmission()
-        io_uring_prep_cancel64(cancel, tag(receiveKind(direction), slot), 0)
+        io_uring_prep_cancel64(cancel, tag(.receive(direction), slot), 0)
         track(cancel, .cancel, slot)
     }
 
@@ -172,6 +167,11 @@ extension Reactor {
     /// When the source has sent EOF and everything before it is delivered,
     /// shut down our write side towards the destination (half-close), and
     /// close the connection once both directions are finished.
+    ///
+    /// shutdown(2) is called directly, not through the ring: the kernel
+    /// always hands IORING_OP_SHUTDOWN to an io-wq worker thread, a thread
+    /// wake-up per connection, while shutting down a TCP socket's write side
+    /// never blocks (it queues a FIN).
     func passOnEndOfStreamIfDrained(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         guard flow.pointee.sourceClosed, flow.pointee.isDrained, !flow.pointee.destinationShut else { return }
@@ -180,9 +180,9 @@ extension Reactor {
         if other.pointee.destinationShut {
             return closeConnection(slot)
         }
-        let sqe = ring.nextSubmission()
-        io_uring_prep_shutdown(sqe, destinationFd(slot, direction), Int32(SHUT_WR))
-        track(sqe, .shutdown, slot)
+        // Fails only when the destination is already gone (ENOTCONN); its own
+        // recv then reports that and closes the connection.
+        _ = shutdown(destinationFd(slot, direction), Int32(SHUT_WR))
     }
 
     /// Re-arms receives that stopped for want of buffers, now that some are back.

@@ -64,7 +64,7 @@ extension Reactor {
         let sqe = ring.nextSubmission()
         io_uring_prep_splice(sqe, sourceFd(slot, direction), -1, flow.pointee.pipe.write, -1,
                              UInt32(flow.pointee.pipe.capacity - flow.pointee.pipeBytes), Self.spliceFlags)
-        track(sqe, direction == 0 ? .spliceFromClient : .spliceFromServer, slot)
+        track(sqe, .spliceIn(direction), slot)
         flow.pointee.spliceInInFlight = true
     }
 
@@ -73,7 +73,7 @@ extension Reactor {
         let sqe = ring.nextSubmission()
         io_uring_prep_splice(sqe, flow.pointee.pipe.read, -1, destinationFd(slot, direction), -1,
                              UInt32(flow.pointee.pipeBytes), Self.spliceFlags)
-        track(sqe, direction == 0 ? .spliceToServer : .spliceToClient, slot)
+        track(sqe, .spliceOut(direction), slot)
         flow.pointee.spliceOutInFlight = true
     }
 
@@ -100,7 +100,7 @@ extension Reactor {
         case -EAGAIN:
             flow.pointee.spliceInInFlight = true
             awaitReadiness(of: sourceFd(slot, direction), events: POLLIN,
-                           direction == 0 ? .clientReadable : .serverReadable, slot: slot)
+                           .sourceReadable(direction), slot: slot)
         case -EINTR:
             break
         default:
@@ -120,7 +120,7 @@ extension Reactor {
         case -EAGAIN:
             flow.pointee.spliceOutInFlight = true
             awaitReadiness(of: destinationFd(slot, direction), events: POLLOUT,
-                           direction == 0 ? .serverWritable : .clientWritable, slot: slot)
+                           .destinationWritable(direction), slot: slot)
         case -EINTR:
             break
         default:

@@ -167,7 +167,7 @@ final class Reactor {
             splicedOut(completion.res, slot: slot, direction: kind.direction)
         case .clientReadable, .serverReadable, .serverWritable, .clientWritable:
             spliceReadinessArrived(kind, slot: slot)
-        case .connectTimeout, .shutdown, .cancel, .accept, .mailbox, .detached:
+        case .connectTimeout, .cancel, .accept, .mailbox, .detached:
             break
         }
     }

@@ -73,5 +73,44 @@ extension EndToEnd {
                     "chatty connection failed after \(monotonicNow() - start) s, \(exchanged) exchanges: \(error)\n\(proxy.stderrTail)")
             }
         }
+
+        /// How the client fills a stalled connection, and so which operation
+        /// of the proxy's is left waiting on the sink when the idle-timeout hits.
+        enum StallPath: String, CaseIterable, CustomTestStringConvertible {
+            /// Megabyte writes: full buffers in a row switch the flow to
+            /// splicing, so a write splice's poll waits.
+            case splice
+            /// 4 KiB writes, spaced: reads stay short of a 64 KiB buffer, the
+            /// flow stays on recv/send, so a send waits.
+            case send
+            var testDescription: String { rawValue }
+        }
+
+        @Test("idle-timeout 2s closes a connection stalled on a backend that never reads",
+              .timeLimit(.minutes(1)), arguments: StallPath.allCases)
+        func idleTimeoutWithStalledOperation(path: StallPath) throws {
+            // The proxy's operation towards the sink stays in flight for ever:
+            // closing the connection must cancel it, or the client is never let go.
+            let sink = try BackendServer(.sink, receiveBuffer: 64 * 1024)
+            let proxy = try ProxyProcess.forwarding(to: [sink], global: ["buffer-size 64k"], listener: ["idle-timeout 2s"])
+            let client = try proxy.connect(ioTimeout: 0.5)  // a send blocked 0.5 s returns: stall
+            let chunk = Payload.random(count: path == .splice ? 1 << 20 : 4096, seed: 11)
+            var stalled = false
+            var sent = 0
+            let deadline = monotonicNow() + 30
+            while !stalled && monotonicNow() < deadline {
+                let n = try client.send(chunk)
+                sent += n
+                stalled = n < chunk.count
+                if path == .send { sleep(seconds: 0.0002) }
+            }
+            #expect(stalled, "the client's send never blocked after \(sent >> 20) MiB\n\(proxy.stderrTail)")
+            let stalledAt = monotonicNow()
+            let outcome = client.waitForClose(timeout: 5)
+            let closedAfter = monotonicNow() - stalledAt
+            #expect(outcome.isClosed, "stalled connection after \(closedAfter) s: \(outcome)\n\(proxy.stderrTail)")
+            #expect(closedAfter < 4, "stalled connection closed only after \(closedAfter) s")
+            #expect(proxy.isAlive, "\(proxy.stderrTail)")
+        }
     }
 }
