@@ -11,6 +11,8 @@ struct Flow {
     /// Bytes of the head buffer already sent (short sends).
     var headOffset: Int32 = 0
     var sendInFlight = false
+    /// Queued for a send once the current batch of completions is handled.
+    var sendScheduled = false
     /// A multishot recv is armed on the source.
     var receiving = false
     /// The recv was cancelled because the destination is slower (back-pressure).

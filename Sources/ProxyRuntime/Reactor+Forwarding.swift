@@ -49,7 +49,7 @@ extension Reactor {
             noteReadSize(Int(result), slot: slot, direction: direction)
             enqueue(bufferID, length: result, on: flow)
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-            sendNext(slot, direction: direction)
+            scheduleSend(slot, direction: direction, flow: flow)
             if flow.pointee.queuedBytes >= highWaterBytes && flow.pointee.receiving && !flow.pointee.paused {
                 pauseReceive(slot, direction: direction)
             }
@@ -76,6 +76,30 @@ extension Reactor {
         }
         flow.pointee.queueTail = Int32(bufferID)
         flow.pointee.queuedBytes += Int(length)
+    }
+
+    /// Sends are prepared after the whole batch of completions is handled, so
+    /// chunks that arrived together (an HTTP response's header and body, say)
+    /// leave in one sendmsg, as one TCP segment, instead of one send each.
+    @inline(__always)
+    private func scheduleSend(_ slot: Int32, direction: Int, flow: UnsafeMutablePointer<Flow>) {
+        guard !flow.pointee.sendScheduled, !flow.pointee.sendInFlight else { return }
+        flow.pointee.sendScheduled = true
+        scheduledSends.append(UInt64(table.slots[Int(slot)].generation) << 32 | UInt64(UInt32(slot)) << 1
+            | UInt64(direction))
+    }
+
+    /// Prepares the sends scheduled while handling the last batch of completions.
+    func sendScheduled() {
+        for entry in scheduledSends {
+            let slot = Int32(truncatingIfNeeded: (entry & 0xFFFF_FFFF) >> 1)
+            guard table.slots[Int(slot)].generation == UInt32(truncatingIfNeeded: entry >> 32) else { continue }
+            let direction = Int(entry & 1)
+            table.flow(slot, direction).pointee.sendScheduled = false
+            guard table.slots[Int(slot)].state == .forwarding else { continue }
+            sendNext(slot, direction: direction)
+        }
+        scheduledSends.removeAll(keepingCapacity: true)
     }
 
     /// Starts sending the queue unless a send is already in flight: one send
@@ -133,7 +157,7 @@ extension Reactor {
             buffers.recycle(head)
         }
         if flow.pointee.queueHead >= 0 {
-            sendNext(slot, direction: direction)
+            scheduleSend(slot, direction: direction, flow: flow)
         } else {
             flow.pointee.queueTail = -1
             passOnEndOfStreamIfDrained(slot, direction: direction)

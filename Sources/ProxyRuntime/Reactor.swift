@@ -33,6 +33,9 @@ final class Reactor {
     var lastHealthSweepMilliseconds: Int64 = 0
     /// Connections whose recv ran out of provided buffers: slot | generation << 32.
     var starved: [UInt64] = []
+    /// Flows with bytes to send once this batch of completions is handled:
+    /// generation << 32 | slot << 1 | direction.
+    var scheduledSends: [UInt64] = []
     var nowMilliseconds: Int64 = 0
     var accepting = true
     var acceptPausedForBuffers = false
@@ -96,6 +99,7 @@ final class Reactor {
         sendVectors = .allocate(capacity: model.bufferCount * Self.maxSendVectors)
         table = ConnectionTable(capacity: connectionCapacity)
         starved.reserveCapacity(connectionCapacity)
+        scheduledSends.reserveCapacity(4096)
         nowMilliseconds = MonotonicClock.milliseconds()
         timers = TimerWheel(capacity: connectionCapacity, tickMilliseconds: 100, bucketCount: 1024,
                             nowMilliseconds: nowMilliseconds)
@@ -118,6 +122,7 @@ final class Reactor {
             ring.drainCompletions { completion in
                 handle(completion.pointee)
             }
+            if !scheduledSends.isEmpty { sendScheduled() }
             while let slot = timers.popExpired(upToMilliseconds: nowMilliseconds) {
                 checkIdle(slot)
             }
