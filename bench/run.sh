@@ -5,7 +5,7 @@
 # Environment (defaults in brackets):
 #   RINGPROXY_BIN  ringproxy binary              [.build/release/ringproxy]
 #   DUR            seconds per measurement       [5]
-#   ROUNDS         interleaved rounds            [3]
+#   ROUNDS         interleaved rounds            [5]
 #   THREADS        thread counts to compare      ["1 2"]
 #   CONNS          wrk connections               [64]
 #   PROXIES        proxies to run                ["ringproxy haproxy nginx"]
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 RINGPROXY_BIN=${RINGPROXY_BIN:-.build/release/ringproxy}
 DUR=${DUR:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-"1 2"}
 CONNS=${CONNS:-64}
 PROXIES=${PROXIES:-"ringproxy haproxy nginx"}
