@@ -90,7 +90,7 @@ extension Reactor {
     }
 
     /// Prepares the sends scheduled while handling the last batch of completions.
-    func sendScheduled() {
+    func flushScheduledSends() {
         for entry in scheduledSends {
             let slot = Int32(truncatingIfNeeded: (entry & 0xFFFF_FFFF) >> 1)
             guard table.slots[Int(slot)].generation == UInt32(truncatingIfNeeded: entry >> 32) else { continue }

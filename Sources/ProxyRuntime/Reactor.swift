@@ -122,7 +122,7 @@ final class Reactor {
             ring.drainCompletions { completion in
                 handle(completion.pointee)
             }
-            if !scheduledSends.isEmpty { sendScheduled() }
+            if !scheduledSends.isEmpty { flushScheduledSends() }
             while let slot = timers.popExpired(upToMilliseconds: nowMilliseconds) {
                 checkIdle(slot)
             }
