@@ -32,7 +32,8 @@ extension Reactor {
         }
     }
 
-    private func cancelOperation(_ kind: OperationKind, of slot: Int32) {
+    /// Cancels the operation of `kind` of `slot`, if it is still in flight.
+    func cancelOperation(_ kind: OperationKind, of slot: Int32) {
         let cancel = ring.nextSubmission()
         io_uring_prep_cancel64(cancel, tag(kind, slot), 0)
         track(cancel, .cancel, slot)

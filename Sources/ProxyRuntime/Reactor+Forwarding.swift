@@ -168,9 +168,7 @@ extension Reactor {
     func pauseReceive(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.paused = true
-        let cancel = ring.nextSubmission()
-        io_uring_prep_cancel64(cancel, tag(.receive(direction), slot), 0)
-        track(cancel, .cancel, slot)
+        cancelOperation(.receive(direction), of: slot)
     }
 
     /// Re-arms the source's recv when it stopped (paused, or ended by the
