@@ -58,7 +58,7 @@ extension Reactor {
             passOnEndOfStreamIfDrained(slot, direction: direction)
         } else if result == -ENOBUFS {
             flow.pointee.starved = true
-            starved.append(UInt64(UInt32(slot)) | UInt64(table.slots[Int(slot)].generation) << 32)
+            starved.append(reference(slot, direction: direction))
         } else if result != -ECANCELED {
             return closeConnection(slot)
         }
@@ -85,19 +85,16 @@ extension Reactor {
     private func scheduleSend(_ slot: Int32, direction: Int, flow: UnsafeMutablePointer<Flow>) {
         guard !flow.pointee.sendScheduled, !flow.pointee.sendInFlight else { return }
         flow.pointee.sendScheduled = true
-        scheduledSends.append(UInt64(table.slots[Int(slot)].generation) << 32 | UInt64(UInt32(slot)) << 1
-            | UInt64(direction))
+        scheduledSends.append(reference(slot, direction: direction))
     }
 
     /// Prepares the sends scheduled while handling the last batch of completions.
     func flushScheduledSends() {
-        for entry in scheduledSends {
-            let slot = Int32(truncatingIfNeeded: (entry & 0xFFFF_FFFF) >> 1)
-            guard table.slots[Int(slot)].generation == UInt32(truncatingIfNeeded: entry >> 32) else { continue }
-            let direction = Int(entry & 1)
-            table.flow(slot, direction).pointee.sendScheduled = false
-            guard table.slots[Int(slot)].state == .forwarding else { continue }
-            sendNext(slot, direction: direction)
+        for entry in scheduledSends where isCurrent(entry) {
+            let direction = Int(entry.direction)
+            table.flow(entry.slot, direction).pointee.sendScheduled = false
+            guard table.slots[Int(entry.slot)].state == .forwarding else { continue }
+            sendNext(entry.slot, direction: direction)
         }
         scheduledSends.removeAll(keepingCapacity: true)
     }
@@ -211,13 +208,12 @@ extension Reactor {
     func resumeStarved() {
         guard buffers.buffersFree >= min(64, max(1, buffers.bufferCount / 8)) else { return }
         // Re-arming never adds to `starved`, so it can be walked in place.
-        for entry in starved {
-            let slot = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF)
-            guard table.slots[Int(slot)].generation == UInt32(truncatingIfNeeded: entry >> 32) else { continue }
-            for direction in 0..<2 where table.flow(slot, direction).pointee.starved {
-                table.flow(slot, direction).pointee.starved = false
-                resumeReceiveIfReady(slot, direction: direction)
-            }
+        for entry in starved where isCurrent(entry) {
+            let direction = Int(entry.direction)
+            let flow = table.flow(entry.slot, direction)
+            guard flow.pointee.starved else { continue }
+            flow.pointee.starved = false
+            resumeReceiveIfReady(entry.slot, direction: direction)
         }
         starved.removeAll(keepingCapacity: true)
     }

@@ -31,11 +31,10 @@ final class Reactor {
     var pickers: [ServerPicker]
     let load: ServerLoad
     var lastHealthSweepMilliseconds: Int64 = 0
-    /// Connections whose recv ran out of provided buffers: slot | generation << 32.
-    var starved: [UInt64] = []
-    /// Flows with bytes to send once this batch of completions is handled:
-    /// generation << 32 | slot << 1 | direction.
-    var scheduledSends: [UInt64] = []
+    /// Flows whose recv ran out of provided buffers.
+    var starved: [FlowReference] = []
+    /// Flows with bytes to send once this batch of completions is handled.
+    var scheduledSends: [FlowReference] = []
     var nowMilliseconds: Int64 = 0
     var accepting = true
     var acceptPausedForBuffers = false
