@@ -15,6 +15,9 @@ final class BackendServer: @unchecked Sendable {
         case sink
         /// Sends `greeting` as soon as a connection is accepted, then echoes.
         case greeting([UInt8])
+        /// Sends `reply` and its EOF in one TCP segment (corked until the
+        /// shutdown), then waits for the peer to close.
+        case replyThenEOF([UInt8])
     }
 
     /// Where the server listens (with the real port).
@@ -140,6 +143,8 @@ final class BackendServer: @unchecked Sendable {
                     startHandler(fd, greeting: [])
                 case .greeting(let greeting):
                     startHandler(fd, greeting: greeting)
+                case .replyThenEOF(let reply):
+                    startReplyThenEOF(fd, reply: reply)
                 }
             }
         }
@@ -150,6 +155,21 @@ final class BackendServer: @unchecked Sendable {
                 defer { handlers.leave() }
                 Sockets.setTimeouts(fd, seconds: Self.pollInterval)
                 if sendAll(fd, greeting) { echo(fd) }
+                state.withLock { _ = $0.open.remove(fd) }
+                close(fd)
+            }
+        }
+
+        private func startReplyThenEOF(_ fd: Int32, reply: [UInt8]) {
+            handlers.enter()
+            _ = Worker(name: "backend-conn-\(fd)") { [self] in
+                defer { handlers.leave() }
+                Sockets.setTimeouts(fd, seconds: Self.pollInterval)
+                Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_CORK, 1)
+                if sendAll(fd, reply) {
+                    shutdown(fd, Int32(SHUT_WR))  // the FIN joins the corked reply
+                    echo(fd)  // nothing is expected: reads until the peer closes
+                }
                 state.withLock { _ = $0.open.remove(fd) }
                 close(fd)
             }

@@ -66,5 +66,29 @@ extension EndToEnd {
             let received = try reader.value(timeout: 20, "echo and EOF after the client's half-close")
             expectSameBytes(received, payload, "seed \(seed)\n\(proxy.stderrTail)")
         }
+
+        // Connection: close traffic: the proxy holds back the last bytes before
+        // an EOF it has already seen, so the FIN leaves in the same segment.
+        @Test("a reply and the server's EOF that arrive together reach the client as one segment", .timeLimit(.minutes(1)))
+        func replyAndEOFInOneSegment() throws {
+            let reply = Payload.random(count: 1273, seed: Payload.newSeed())
+            let backend = try BackendServer(.replyThenEOF(reply))
+            let proxy = try ProxyProcess.forwarding(to: [backend])
+            let attempts = 10
+            var segmentCounts: [UInt32] = []
+            for _ in 0..<attempts {
+                let client = try proxy.connect(ioTimeout: 10)
+                let before = try client.segmentsReceived()  // the SYN-ACK
+                let received = try client.readUntilEOF()
+                expectSameBytes(received, reply, proxy.stderrTail)
+                segmentCounts.append(try client.segmentsReceived() - before)
+                client.close()
+            }
+            // Data and FIN apart would be two segments. Reply and EOF reach
+            // the proxy in one segment, so one completion batch holds both;
+            // allow a few misses for scheduling on a busy machine.
+            let merged = segmentCounts.filter { $0 == 1 }.count
+            #expect(merged >= attempts / 2, "segments per reply+EOF: \(segmentCounts)\n\(proxy.stderrTail)")
+        }
     }
 }
