@@ -65,6 +65,10 @@ extension Reactor {
         }
         table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
         timers.schedule(slot, atMilliseconds: nowMilliseconds + model.listeners[listener].idleTimeoutMilliseconds)
+        // Receiving starts now, not once connected: a client's first request
+        // is usually there already, and is ready to send when the connect
+        // completes, in the same turn of the loop.
+        armReceive(slot, direction: 0)
         connectToNextServer(slot)
     }
 

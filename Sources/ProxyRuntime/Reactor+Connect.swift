@@ -57,8 +57,12 @@ extension Reactor {
             pool.health[serverIndex].connectSucceeded()
             table.slots[Int(slot)].state = .forwarding
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-            armReceive(slot, direction: 0)
             armReceive(slot, direction: 1)
+            // What the client sent (or its EOF) while we connected goes on now.
+            let fromClient = table.flow(slot, 0)
+            if fromClient.pointee.queueHead >= 0 { scheduleSend(slot, direction: 0, flow: fromClient) }
+            passOnEndOfStreamIfDrained(slot, direction: 0)
+            if !fromClient.pointee.receiving { resumeReceiveIfReady(slot, direction: 0) }
             return
         }
         let server = pool.servers[serverIndex]

@@ -38,13 +38,16 @@ extension Reactor {
         }
         let result = completion.res
         let bufferID = completion.bufferID
-        let forwarding = table.slots[Int(slot)].state == .forwarding
+        // The client's recv runs while the server connects: what it brings
+        // waits in the queue and goes out as soon as the connect completes.
+        let state = table.slots[Int(slot)].state
+        let open = state == .forwarding || state == .connecting
         if let bufferID {
             buffers.markTaken()
             // A buffer that carries no bytes to forward goes straight back.
-            if result <= 0 || !forwarding { buffers.recycle(bufferID) }
+            if result <= 0 || !open { buffers.recycle(bufferID) }
         }
-        guard forwarding else { return }
+        guard open else { return }
         if result > 0, let bufferID {
             noteReadSize(Int(result), slot: slot, direction: direction)
             enqueue(bufferID, length: result, on: flow)
@@ -82,7 +85,7 @@ extension Reactor {
     /// chunks that arrived together (an HTTP response's header and body, say)
     /// leave in one sendmsg, as one TCP segment, instead of one send each.
     @inline(__always)
-    private func scheduleSend(_ slot: Int32, direction: Int, flow: UnsafeMutablePointer<Flow>) {
+    func scheduleSend(_ slot: Int32, direction: Int, flow: UnsafeMutablePointer<Flow>) {
         guard !flow.pointee.sendScheduled, !flow.pointee.sendInFlight else { return }
         flow.pointee.sendScheduled = true
         scheduledSends.append(reference(slot, direction: direction))
@@ -199,7 +202,8 @@ extension Reactor {
     /// never blocks (it queues a FIN).
     func passOnEndOfStreamIfDrained(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
-        guard flow.pointee.sourceClosed, flow.pointee.isDrained, !flow.pointee.destinationShut else { return }
+        guard table.slots[Int(slot)].state == .forwarding, flow.pointee.sourceClosed, flow.pointee.isDrained,
+              !flow.pointee.destinationShut else { return }
         flow.pointee.destinationShut = true
         let other = table.flow(slot, 1 - direction)
         if other.pointee.destinationShut {

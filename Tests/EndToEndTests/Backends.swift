@@ -210,3 +210,35 @@ final class BackendServer: @unchecked Sendable {
         }
     }
 }
+
+/// A server that never completes a handshake: its accept queue (backlog 0)
+/// is filled by connections of its own and never drained, so the kernel
+/// drops every further SYN and a connect to it hangs until it times out.
+final class StalledServer {
+    let endpoint: Endpoint
+    private let listenFD: Int32
+    private var fillers: [Int32] = []
+
+    init() throws {
+        let (fd, endpoint) = try Sockets.bound(Endpoint(host: "127.0.0.1", port: 0))
+        guard listen(fd, 0) == 0 else {
+            close(fd)
+            throw SocketError("listen \(endpoint)")
+        }
+        listenFD = fd
+        self.endpoint = endpoint
+        // Non-blocking connects: the ones after the queue is full would hang.
+        for _ in 0..<3 {
+            let filler = try Sockets.tcpSocket(family: AF_INET)
+            _ = fcntl(filler, F_SETFL, fcntl(filler, F_GETFL) | O_NONBLOCK)
+            _ = try endpoint.withSockaddr { connect(filler, $0, $1) }
+            fillers.append(filler)
+        }
+        sleep(seconds: 0.05)  // let the handshakes that fit land in the queue
+    }
+
+    deinit {
+        for fd in fillers { close(fd) }
+        close(listenFD)
+    }
+}

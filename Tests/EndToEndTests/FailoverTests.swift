@@ -26,6 +26,33 @@ extension EndToEnd {
             #expect(echo.acceptedConnections == 6)
         }
 
+        @Test("a server that never answers: after connect-timeout the next one gets what the client sent meanwhile, EOF included", .timeLimit(.minutes(1)))
+        func connectTimeoutKeepsEarlyData() throws {
+            let stalled = try StalledServer()
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(
+                to: ["stalled \(stalled.endpoint)", "live \(echo.endpoint)"],
+                global: ["workers 1"],
+                pool: ["retries 1", "connect-timeout 300ms"],
+                keepingAlive: [echo])
+            var slowest = 0.0
+            for index in 0..<6 {
+                // Every other client sends only its EOF: nothing to send first.
+                let payload = Payload.random(count: index % 2 == 0 ? 0 : 5000 + index, seed: UInt64(index + 7))
+                let client = try proxy.connect(ioTimeout: 5)
+                let start = monotonicNow()
+                // Request and EOF leave at once, while the proxy may still be connecting.
+                try client.sendAll(payload)
+                try client.shutdownWrite()
+                let received = try client.readUntilEOF()
+                slowest = max(slowest, monotonicNow() - start)
+                expectSameBytes(received, payload, "connection #\(index)\n\(proxy.stderrTail)")
+            }
+            // Round-robin sent at least one connection to the stalled server first.
+            #expect(slowest >= 0.25, "no connection waited for the connect timeout (slowest \(slowest) s)")
+            #expect(echo.acceptedConnections == 6)
+        }
+
         @Test("no live server: the client is closed promptly and the proxy serves on", .timeLimit(.minutes(1)))
         func noLiveServer() throws {
             let dead1 = try Sockets.closedEndpoint()
