@@ -140,38 +140,36 @@ final class BackendServer: @unchecked Sendable {
                 case .sink:
                     continue  // held until stop()
                 case .echo:
-                    startHandler(fd, greeting: [])
+                    startHandler(fd) { $0.greetThenEcho($1, greeting: []) }
                 case .greeting(let greeting):
-                    startHandler(fd, greeting: greeting)
+                    startHandler(fd) { $0.greetThenEcho($1, greeting: greeting) }
                 case .replyThenEOF(let reply):
-                    startReplyThenEOF(fd, reply: reply)
+                    startHandler(fd) { $0.replyThenEOF($1, reply: reply) }
                 }
             }
         }
 
-        private func startHandler(_ fd: Int32, greeting: [UInt8]) {
+        /// Runs `serve` on its own thread for an accepted connection, then closes it.
+        private func startHandler(_ fd: Int32, serve: @escaping @Sendable (Core, Int32) -> Void) {
             handlers.enter()
             _ = Worker(name: "backend-conn-\(fd)") { [self] in
                 defer { handlers.leave() }
                 Sockets.setTimeouts(fd, seconds: Self.pollInterval)
-                if sendAll(fd, greeting) { echo(fd) }
+                serve(self, fd)
                 state.withLock { _ = $0.open.remove(fd) }
                 close(fd)
             }
         }
 
-        private func startReplyThenEOF(_ fd: Int32, reply: [UInt8]) {
-            handlers.enter()
-            _ = Worker(name: "backend-conn-\(fd)") { [self] in
-                defer { handlers.leave() }
-                Sockets.setTimeouts(fd, seconds: Self.pollInterval)
-                Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_CORK, 1)
-                if sendAll(fd, reply) {
-                    shutdown(fd, Int32(SHUT_WR))  // the FIN joins the corked reply
-                    echo(fd)  // nothing is expected: reads until the peer closes
-                }
-                state.withLock { _ = $0.open.remove(fd) }
-                close(fd)
+        private func greetThenEcho(_ fd: Int32, greeting: [UInt8]) {
+            if sendAll(fd, greeting) { echo(fd) }
+        }
+
+        private func replyThenEOF(_ fd: Int32, reply: [UInt8]) {
+            Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_CORK, 1)
+            if sendAll(fd, reply) {
+                shutdown(fd, Int32(SHUT_WR))  // the FIN joins the corked reply
+                echo(fd)  // nothing is expected: reads until the peer closes
             }
         }
 

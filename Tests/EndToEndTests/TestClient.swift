@@ -164,7 +164,6 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    /// Half-close: no more bytes from this side.
     /// TCP segments this socket has received, from TCP_INFO. glibc's
     /// `struct tcp_info` stops before `tcpi_segs_in`, so it is read at its
     /// offset in the kernel's (append-only) layout, linux/tcp.h.
@@ -179,6 +178,7 @@ final class TestClient: @unchecked Sendable {
         return info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: segmentsInOffset, as: UInt32.self) }
     }
 
+    /// Half-close: no more bytes from this side.
     func shutdownWrite() throws {
         guard shutdown(fd, Int32(SHUT_WR)) == 0 else { throw ClientError.socket(SocketError("shutdown(SHUT_WR)")) }
     }
