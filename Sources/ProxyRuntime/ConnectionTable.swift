@@ -1,39 +1,45 @@
-/// Preallocated connection slots and their flows, with a free list: opening a
-/// connection allocates nothing. A class, so that the reactor holds it as a
-/// constant and reaches slots without copies or access bookkeeping.
+/// Connection slots and their flows in reserved memory, with a free list:
+/// opening a connection allocates nothing. Slots are initialised the first
+/// time they are handed out, so pages past the highest slot ever used stay
+/// untouched (see `ReservedMemory`). A class, so that the reactor holds it as
+/// a constant and reaches slots without copies or access bookkeeping.
 final class ConnectionTable {
     let capacity: Int
     let slots: UnsafeMutablePointer<ConnectionSlot>
     /// Two flows per slot: `flows[slot * 2 + direction]`.
     let flows: UnsafeMutablePointer<Flow>
-    private var firstFree: Int32
+    /// Freed slots, most recent first: reusing them keeps the touched part small.
+    private var firstFree: Int32 = -1
+    /// Slots below this index have been handed out at least once.
+    private(set) var initialized = 0
     private(set) var occupied = 0
 
     init(capacity: Int) {
         self.capacity = capacity
-        slots = .allocate(capacity: capacity)
-        flows = .allocate(capacity: capacity * 2)
-        for index in 0..<capacity {
-            var slot = ConnectionSlot()
-            slot.nextFree = index + 1 < capacity ? Int32(index + 1) : -1
-            (slots + index).initialize(to: slot)
-        }
-        flows.initialize(repeating: Flow(), count: capacity * 2)
-        firstFree = capacity > 0 ? 0 : -1
+        slots = ReservedMemory.reserve(ConnectionSlot.self, capacity: capacity)
+        flows = ReservedMemory.reserve(Flow.self, capacity: capacity * 2)
     }
 
     deinit {
-        slots.deallocate()
-        flows.deallocate()
+        ReservedMemory.release(slots, capacity: capacity)
+        ReservedMemory.release(flows, capacity: capacity * 2)
     }
 
     /// A free slot, or nil when the table is full.
     func allocate() -> Int32? {
-        guard firstFree >= 0 else { return nil }
-        let index = firstFree
-        firstFree = slots[Int(index)].nextFree
+        if firstFree >= 0 {
+            let index = firstFree
+            firstFree = slots[Int(index)].nextFree
+            occupied += 1
+            return index
+        }
+        guard initialized < capacity else { return nil }
+        let index = initialized
+        (slots + index).initialize(to: ConnectionSlot())
+        (flows + index * 2).initialize(repeating: Flow(), count: 2)
+        initialized += 1
         occupied += 1
-        return index
+        return Int32(index)
     }
 
     func free(_ index: Int32) {

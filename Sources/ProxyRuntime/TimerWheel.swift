@@ -10,25 +10,27 @@ final class TimerWheel {
     private var heads: [Int32]
     private let next: UnsafeMutablePointer<Int32>
     private let previous: UnsafeMutablePointer<Int32>
-    /// The bucket an item is filed in, or -1.
-    private let bucketOf: UnsafeMutablePointer<Int32>
+    private let capacity: Int
+    /// The bucket an item is filed in plus one; 0 when it is not filed, so
+    /// the never-touched (zero) pages of reserved memory need no initialising.
+    private let filedBucket: UnsafeMutablePointer<Int32>
     private var currentTick: Int64
 
     init(capacity: Int, tickMilliseconds: Int64, bucketCount: Int, nowMilliseconds: Int64) {
         self.tickMilliseconds = tickMilliseconds
         self.bucketCount = bucketCount
         heads = Array(repeating: -1, count: bucketCount)
-        next = .allocate(capacity: capacity)
-        previous = .allocate(capacity: capacity)
-        bucketOf = .allocate(capacity: capacity)
-        bucketOf.initialize(repeating: -1, count: capacity)
+        self.capacity = capacity
+        next = ReservedMemory.reserve(Int32.self, capacity: capacity)
+        previous = ReservedMemory.reserve(Int32.self, capacity: capacity)
+        filedBucket = ReservedMemory.reserve(Int32.self, capacity: capacity)
         currentTick = nowMilliseconds / tickMilliseconds
     }
 
     deinit {
-        next.deallocate()
-        previous.deallocate()
-        bucketOf.deallocate()
+        ReservedMemory.release(next, capacity: capacity)
+        ReservedMemory.release(previous, capacity: capacity)
+        ReservedMemory.release(filedBucket, capacity: capacity)
     }
 
     /// When the next bucket is due, for the loop's wait timeout.
@@ -39,7 +41,7 @@ final class TimerWheel {
         let tick = min(max(deadline / tickMilliseconds, currentTick + 2), currentTick + Int64(bucketCount) - 1)
         let bucket = Int32(tick % Int64(bucketCount))
         let index = Int(item)
-        bucketOf[index] = bucket
+        filedBucket[index] = bucket + 1
         previous[index] = -1
         next[index] = heads[Int(bucket)]
         if next[index] >= 0 { previous[Int(next[index])] = item }
@@ -48,7 +50,7 @@ final class TimerWheel {
 
     func cancel(_ item: Int32) {
         let index = Int(item)
-        let bucket = bucketOf[index]
+        let bucket = filedBucket[index] - 1
         guard bucket >= 0 else { return }
         if previous[index] >= 0 {
             next[Int(previous[index])] = next[index]
@@ -56,7 +58,7 @@ final class TimerWheel {
             heads[Int(bucket)] = next[index]
         }
         if next[index] >= 0 { previous[Int(next[index])] = previous[index] }
-        bucketOf[index] = -1
+        filedBucket[index] = 0
     }
 
     /// Takes out one item whose bucket is due by `now`, or returns nil when

@@ -63,5 +63,30 @@ extension EndToEnd {
                 Issue.record("other connection during the stall: \(error)\n\(proxy.stderrTail)")
             }
         }
+
+        @Test(
+            "max-connections 1,000,000 on two reactors: memory follows the connections in use, not the limit",
+            .timeLimit(.minutes(1)))
+        func tablesCostWhatIsUsed() throws {
+            // Each reactor's connection table and timers are sized to max-connections (~230 MB per
+            // reactor at a million when written out); reserved, untouched pages cost nothing.
+            let rssBound = 64 << 20
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(to: [echo], global: ["workers 2", "max-connections 1000000"])
+            let startRSS = try #require(proxy.residentBytes, "cannot read VmRSS of the proxy")
+
+            let clients = try (0..<200).map { _ in try proxy.connect(ioTimeout: 5) }
+            for (index, client) in clients.enumerated() {
+                let payload = Payload.random(count: 1_000 + index, seed: UInt64(index))
+                expectSameBytes(try client.roundTrip(payload), payload, "client \(index)\n\(proxy.stderrTail)")
+            }
+            let busyRSS = try #require(proxy.residentBytes, "cannot read VmRSS of the proxy")
+            for client in clients { client.close() }
+
+            let summary = "proxy RSS \(startRSS >> 20) MiB at start, \(busyRSS >> 20) MiB with 200 connections"
+            print("table memory: \(summary)")
+            #expect(startRSS < rssBound, "\(summary)\n\(proxy.stderrTail)")
+            #expect(busyRSS < rssBound, "\(summary)\n\(proxy.stderrTail)")
+        }
     }
 }
