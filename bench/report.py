@@ -65,6 +65,12 @@ def fmt_ratio(num, den):
     return f"{num / den:.2f}"
 
 
+def is_good(row):
+    """A run that counts: it finished and at most ERROR_LIMIT of its requests failed."""
+    return row["status"] == "ok" and float(row["units"]) > 0 \
+        and int(row["errors"]) <= ERROR_LIMIT * float(row["units"])
+
+
 def report(raw_path):
     meta, rows = [], []
     with open(raw_path) as f:
@@ -89,8 +95,7 @@ def report(raw_path):
             scale = WORKLOADS[w][3]
             for p in proxies:
                 runs = [r for r in rows if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == p]
-                good = [r for r in runs if r["status"] == "ok" and float(r["units"]) > 0
-                        and int(r["errors"]) <= ERROR_LIMIT * float(r["units"])]
+                good = [r for r in runs if is_good(r)]
                 rates = [float(r["rate"]) for r in good]
                 cpus = [float(r["cpu_s"]) / float(r["units"]) * scale for r in good]
                 s = {"runs": len(runs), "good": len(good), "rate": None, "cpu": None, "spread": None,
@@ -101,6 +106,16 @@ def report(raw_path):
                     if len(rates) > 1 and s["rate"] > 0:
                         s["spread"] = (max(rates) - min(rates)) / s["rate"] * 100
                 summary[(t, w, p)] = s
+            # Same-round comparison: both proxies ran back to back, so slow drift
+            # of the machine cancels out of each round's ratio.
+            base_rates = {r["round"]: float(r["rate"]) for r in rows
+                          if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == "haproxy" and is_good(r)}
+            for p in proxies:
+                ratios = [float(r["rate"]) / base_rates[r["round"]] for r in rows
+                          if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == p and is_good(r)
+                          and base_rates.get(r["round"], 0) > 0]
+                summary[(t, w, p)]["paired"] = statistics.median(ratios) if ratios else None
+                summary[(t, w, p)]["ahead"] = f"{sum(x > 1 for x in ratios)}/{len(ratios)}" if ratios else ""
 
     out = []
     out.append("ringproxy benchmark: medians of interleaved rounds (bench/README.md explains the columns)")
@@ -109,22 +124,27 @@ def report(raw_path):
         out.append("")
         out.append(f"== {t} thread(s) per proxy ==")
         out.append(f"{'workload':<24} {'proxy':<10} {'rate':>12} {'unit':<7} {'CPU/unit':>9} {'unit':<11}"
-                   f" {'rate÷HAP':>8} {'CPU÷HAP':>8} {'runs':>5} {'spread':>7}")
+                   f" {'rate÷HAP':>8} {'CPU÷HAP':>8} {'runs':>5} {'spread':>7} {'paired':>7} {'ahead':>6}")
         for w in workloads:
             label, unit, cpu_unit, _ = WORKLOADS[w]
             base = summary.get((t, w, "haproxy"))
             for i, p in enumerate(proxies):
                 s = summary[(t, w, p)]
                 spread = f"{s['spread']:.0f}%" if s["spread"] is not None else ""
+                compared = p != "haproxy" and s["paired"] is not None
+                paired = f"{s['paired']:.2f}" if compared else ""
+                ahead = s["ahead"] if compared else ""
                 out.append(f"{label if i == 0 else '':<24} {p:<10} {fmt_rate(s['rate'], w):>12} {unit:<7}"
                            f" {fmt_cpu(s['cpu']):>9} {cpu_unit:<11}"
                            f" {fmt_ratio(s['rate'], base and base['rate']):>8}"
                            f" {fmt_ratio(s['cpu'], base and base['cpu']):>8}"
-                           f" {s['good']}/{s['runs']:<3} {spread:>7}")
+                           f" {s['good']}/{s['runs']:<3} {spread:>7} {paired:>7} {ahead:>6}")
     out.append("")
     out.append("rate÷HAP > 1 is faster than HAProxy; CPU÷HAP < 1 spends less CPU per request/GB than HAProxy.")
     out.append("runs = runs counted / runs made (failed runs, or runs with >1% failed requests, are not counted);")
     out.append("spread = (max - min) / median of the rate over the counted runs.")
+    out.append("paired = median over rounds of the rate ÷ HAProxy's rate in the same round (the two ran back to")
+    out.append("back, so the machine's slow drift cancels); ahead = rounds in which the rate beat HAProxy's.")
 
     # Markdown, ready for the README.
     others = [p for p in proxies if p != "haproxy"]
