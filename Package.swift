@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(name: "BalancingTests", dependencies: ["Balancing", "balancing-probe"]),
         .testTarget(name: "URingTests", dependencies: ["URing", "CURing"]),
         .testTarget(name: "ProxyRuntimeTests", dependencies: ["ProxyRuntime"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ringproxy"]),
+        // Balancing: to predict where the proxy must place a client.
+        .testTarget(name: "EndToEndTests", dependencies: ["ringproxy", "Balancing"]),
     ],
     swiftLanguageModes: [.v5]
 )

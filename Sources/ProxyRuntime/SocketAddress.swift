@@ -11,6 +11,14 @@ public final class SocketAddress: @unchecked Sendable, CustomStringConvertible {
 
     var family: Int32 { Int32(storage.pointee.ss_family) }
 
+    /// An IPv6 address of the form ::ffff:a.b.c.d, standing for IPv4 a.b.c.d.
+    var isIPv4Mapped: Bool {
+        guard family == AF_INET6 else { return false }
+        return withUnsafeBytes(of: UnsafeRawPointer(storage).load(as: sockaddr_in6.self).sin6_addr) { bytes in
+            bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        }
+    }
+
     var pointer: UnsafePointer<sockaddr> {
         UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self)
     }

@@ -1,4 +1,5 @@
 // SPEC §3 Balancing, over real connections: every algorithm, backups.
+import Balancing
 import Foundation
 import Testing
 
@@ -108,6 +109,47 @@ extension EndToEnd {
             let after = try Self.placement(through: withoutB, sources: 30, connectionsEach: 1)
             let movedNeedlessly = placement.filter { $0.value != "b" && after[$0.key] != $0.value }
             #expect(movedNeedlessly.count <= 2, "clients of a and c that moved: \(movedNeedlessly)")
+        }
+
+        @Test("maglev keys: IPv4 clients hash alike through 127.0.0.1 and [::ffff:127.0.0.1]; ::1 hashes as IPv6",
+              .timeLimit(.minutes(1)), .enabled(if: Sockets.canBind(host: "::1"), "::1 is not configured"))
+        func clientKeysAcrossAddressFamilies() throws {
+            let names = ["a", "b", "c"]
+            let backends = try Self.namedBackends(names)
+            let ipv4 = Endpoint.loopback(try Sockets.freePort())
+            let mapped = Endpoint(host: "::ffff:127.0.0.1", port: try Sockets.freePort())
+            let ipv6 = Endpoint(host: "::1", port: try Sockets.freePort(host: "::1"))
+            let config = Conf.global("workers 1")
+                + Conf.listener("ipv4", bind: ipv4, pool: "app")
+                + Conf.listener("mapped", bind: mapped, pool: "app")
+                + Conf.listener("ipv6", bind: ipv6, pool: "app")
+                + Conf.pool("app", servers: zip(names, backends).map { "\($0) \($1.endpoint)" }, ["balance maglev"])
+            let proxy = try ProxyProcess(config: config, listening: [ipv4, mapped, ipv6], keepingAlive: backends)
+
+            // Where the Balancing module puts a key, for the same servers (Maglev depends only on names and weights).
+            var picker = ServerPicker(servers: names.map { BalancedServer(name: $0, weight: 1) }, algorithm: .maglev,
+                                      randomSeed: 0)
+            func expected(_ key: ClientKey) -> String {
+                picker.pick(client: key, isUp: { _ in true }, isExcluded: { _ in false },
+                            activeConnections: { _ in 0 }).map { names[$0] } ?? "none"
+            }
+            var seen: [String: [String]] = [:]
+            var predicted: [String] = []
+            for index in 0..<24 {
+                let source = "127.0.0.\(10 + index)"
+                predicted.append(expected(ClientKey(ipv4: 0x7F00_0000 | UInt32(10 + index))))
+                for (name, endpoint) in [("ipv4", ipv4), ("mapped", Endpoint.loopback(mapped.port))] {
+                    let client = try proxy.connect(endpoint, from: source, ioTimeout: 5)
+                    seen[name, default: []].append(try Self.servedBy(client))
+                    client.close()
+                }
+            }
+            #expect(Set(predicted).count == 3, "the chosen sources do not reach every server: \(predicted)")
+            #expect(seen["ipv4"] == predicted, "through 127.0.0.1\n\(proxy.stderrTail)")
+            #expect(seen["mapped"] == predicted, "through [::ffff:127.0.0.1]: IPv4 clients must hash as IPv4\n\(proxy.stderrTail)")
+
+            let loopback6 = try proxy.connect(ipv6, ioTimeout: 5)
+            #expect(try Self.servedBy(loopback6) == expected(ClientKey(ipv6: 0, 1)), "::1\n\(proxy.stderrTail)")
         }
 
         /// Which server each source address 127.0.0.10… lands on; fails if one client moves between connections.
