@@ -27,7 +27,10 @@ public final class ProxyServer {
             return 1
         }
         let workers = workerCount()
-        guard let reactors = startReactors(count: workers, model: model) else { return 1 }
+        // Every connection holds its client's descriptor, so no reactor can hold more
+        // connections than the descriptor limit, whatever max-connections says.
+        let capacity = min(config.global.maxConnections, Int(clamping: descriptorLimit))
+        guard let reactors = startReactors(count: workers, model: model, connectionCapacity: capacity) else { return 1 }
         let binds = config.listeners.flatMap { listener in listener.binds.map { "\(listener.name)=\($0)" } }
         logger.info("ringproxy started: \(workers) workers, listening on \(binds.joined(separator: ", ")), file descriptor limit \(descriptorLimit)")
         return superviseUntilShutdown(signals: signals, reactors: reactors, model: model)
@@ -41,7 +44,7 @@ public final class ProxyServer {
     }
 
     /// Starts the reactors, each setting itself up on its own thread; nil if any failed.
-    private func startReactors(count: Int, model: RuntimeModel) -> [ReactorMailbox]? {
+    private func startReactors(count: Int, model: RuntimeModel, connectionCapacity capacity: Int) -> [ReactorMailbox]? {
         let started = DispatchSemaphore(value: 0)
         let failures = Mutex<[String]>([])
         var mailboxes: [ReactorMailbox] = []
@@ -52,7 +55,6 @@ public final class ProxyServer {
                 return nil
             }
             mailboxes.append(mailbox)
-            let capacity = config.global.maxConnections
             let logger = self.logger
             let thread = Thread {
                 let reactor: Reactor
