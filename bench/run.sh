@@ -13,6 +13,8 @@
 #   BASE_PORT      first port used (BASE..BASE+401) [21000]
 #   BACKEND_WORKERS nginx backend worker processes [1]
 #   RESULTS_DIR    where latest.txt / latest.tsv / logs go [bench/results]
+#   CLIENT_CPUS    pin the clients (wrk, iperf3 -c) to these CPUs and the
+#                  backends and proxies to the others, e.g. 1  [unset: no pinning]
 #   KEEP_TMP=1     keep the temp dir with configs and logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,7 @@ BASE_PORT=${BASE_PORT:-21000}
 BACKEND_WORKERS=${BACKEND_WORKERS:-1}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 SETTLE=${SETTLE:-1}   # seconds of quiet between two measurements
+CLIENT_CPUS=${CLIENT_CPUS:-}
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 log() { echo "bench: $*" >&2; }
@@ -50,6 +53,27 @@ for tool in nginx wrk iperf3 curl python3 awk; do
     command -v "$tool" >/dev/null || die "$tool not found (run 'make deps')"
 done
 NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
+
+# ---------------------------------------------------------------- CPU placement
+# Pinned, the client never competes with the proxy and backend for a CPU, so
+# the rate shows what the proxy and backend sustain on the CPUs left to them.
+ON_CLIENT_CPUS=() ON_SERVER_CPUS=() SERVER_CPUS=
+if [ -n "$CLIENT_CPUS" ]; then
+    command -v taskset >/dev/null || die "taskset not found (util-linux)"
+    SERVER_CPUS=$(python3 - "$CLIENT_CPUS" "$(nproc)" <<'PY'
+import sys
+wanted, count = sys.argv[1], int(sys.argv[2])
+client = set()
+for part in wanted.split(","):
+    low, _, high = part.partition("-")
+    client.update(range(int(low), int(high or low) + 1))
+print(",".join(str(c) for c in range(count) if c not in client))
+PY
+) || die "CLIENT_CPUS must be a CPU list such as 1 or 2-3"
+    [ -n "$SERVER_CPUS" ] || die "CLIENT_CPUS leaves no CPU for the proxies and backends"
+    ON_CLIENT_CPUS=(taskset -c "$CLIENT_CPUS")
+    ON_SERVER_CPUS=(taskset -c "$SERVER_CPUS")
+fi
 
 # ---------------------------------------------------------------- ports
 BACKEND_HTTP=$BASE_PORT
@@ -151,7 +175,7 @@ http {
     }
 }
 EOF
-    start backend-http "$TMP/backend/nginx.log" nginx -p "$TMP/backend/" -c "$TMP/backend/nginx.conf" -e stderr
+    start backend-http "$TMP/backend/nginx.log" "${ON_SERVER_CPUS[@]}" nginx -p "$TMP/backend/" -c "$TMP/backend/nginx.conf" -e stderr
     wait_port "$BACKEND_HTTP" 10 "${PID[backend-http]}" ||
         { cat "$TMP/backend/nginx.log" >&2; die "nginx backend did not start"; }
     start_iperf_server
@@ -167,7 +191,7 @@ serves_1k() {
 
 start_iperf_server() {
     if [ -n "${PID[backend-bulk]:-}" ]; then stop_tree "${PID[backend-bulk]}" 3; fi
-    start backend-bulk "$TMP/iperf3-server.log" iperf3 -s -B 127.0.0.1 -p "$BACKEND_BULK"
+    start backend-bulk "$TMP/iperf3-server.log" "${ON_SERVER_CPUS[@]}" iperf3 -s -B 127.0.0.1 -p "$BACKEND_BULK"
     wait_port "$BACKEND_BULK" 10 "${PID[backend-bulk]}" ||
         { cat "$TMP/iperf3-server.log" >&2; die "iperf3 server did not start"; }
 }
@@ -220,7 +244,7 @@ EOF
             sed 's/^/    /' "$dir/check.log" >&2
             return 1
         fi
-        start "$p" "$logf" "$RINGPROXY_BIN" --config "$conf"
+        start "$p" "$logf" "${ON_SERVER_CPUS[@]}" "$RINGPROXY_BIN" --config "$conf"
         ;;
     haproxy)
         conf="$dir/haproxy.cfg"
@@ -256,7 +280,7 @@ EOF
             log "haproxy: config check failed:"; sed 's/^/    /' "$dir/check.log" >&2
             return 1
         fi
-        start "$p" "$logf" haproxy -db -f "$conf"
+        start "$p" "$logf" "${ON_SERVER_CPUS[@]}" haproxy -db -f "$conf"
         ;;
     nginx)
         conf="$dir/nginx.conf"
@@ -287,7 +311,7 @@ EOF
             log "nginx: config check failed:"; sed 's/^/    /' "$dir/check.log" >&2
             return 1
         fi
-        start "$p" "$logf" nginx -p "$dir/" -c "$conf" -e stderr
+        start "$p" "$logf" "${ON_SERVER_CPUS[@]}" nginx -p "$dir/" -c "$conf" -e stderr
         ;;
     esac
     if ! wait_port "${HTTP_PORT[$p]}" 10 "${PID[$p]}" || ! wait_port "${BULK_PORT[$p]}" 5 "${PID[$p]}"; then
@@ -326,7 +350,7 @@ measure() {
     bulk-down) client=(iperf3 -c 127.0.0.1 -p "${BULK_PORT[$p]}" -t "$DUR" -J --connect-timeout 3000 -R) ;;
     esac
     c0=$(cpu_ticks "$pid")
-    timeout -k 2 $((DUR + 20)) "${client[@]}" >"$out" 2>&1 || rc=$?
+    timeout -k 2 $((DUR + 20)) "${ON_CLIENT_CPUS[@]}" "${client[@]}" >"$out" 2>&1 || rc=$?
     c1=$(cpu_ticks "$pid")
     {
         echo "=== threads=$THR proxy=$p workload=$w: ${client[*]} (exit $rc)"
@@ -377,7 +401,7 @@ ringproxy_version=$( ( [ -x "$RINGPROXY_BIN" ] && timeout 5 "$RINGPROXY_BIN" --v
     echo "# nginx=$(nginx -v 2>&1 | head -n 1)"
     echo "# wrk=$(wrk -v 2>&1 | head -n 1)"
     echo "# iperf3=$(iperf3 -v 2>&1 | head -n 1)"
-    echo "# settings=DUR=${DUR}s ROUNDS=$ROUNDS CONNS=$CONNS THREADS=\"$THREADS\" backend nginx workers=$BACKEND_WORKERS maxconn=$MAXCONN"
+    echo "# settings=DUR=${DUR}s ROUNDS=$ROUNDS CONNS=$CONNS THREADS=\"$THREADS\" backend nginx workers=$BACKEND_WORKERS maxconn=$MAXCONN${CLIENT_CPUS:+ clients on CPU $CLIENT_CPUS, proxies and backends on CPU $SERVER_CPUS}"
     printf 'threads\tproxy\tworkload\tround\tstatus\trate\tunits\tcpu_s\terrors\n'
 } >"$RAW"
 
