@@ -60,16 +60,18 @@ NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 ON_CLIENT_CPUS=() ON_SERVER_CPUS=() SERVER_CPUS=
 if [ -n "$CLIENT_CPUS" ]; then
     command -v taskset >/dev/null || die "taskset not found (util-linux)"
-    SERVER_CPUS=$(python3 - "$CLIENT_CPUS" "$(nproc)" <<'PY'
-import sys
-wanted, count = sys.argv[1], int(sys.argv[2])
+    SERVER_CPUS=$(python3 - "$CLIENT_CPUS" <<'PY'
+import os, sys
+allowed = os.sched_getaffinity(0)
 client = set()
-for part in wanted.split(","):
+for part in sys.argv[1].split(","):
     low, _, high = part.partition("-")
     client.update(range(int(low), int(high or low) + 1))
-print(",".join(str(c) for c in range(count) if c not in client))
+if not client <= allowed:
+    sys.exit(1)
+print(",".join(str(c) for c in sorted(allowed - client)))
 PY
-) || die "CLIENT_CPUS must be a CPU list such as 1 or 2-3"
+) || die "CLIENT_CPUS must be a list of CPUs this process may use, such as 1 or 2-3"
     [ -n "$SERVER_CPUS" ] || die "CLIENT_CPUS leaves no CPU for the proxies and backends"
     ON_CLIENT_CPUS=(taskset -c "$CLIENT_CPUS")
     ON_SERVER_CPUS=(taskset -c "$SERVER_CPUS")

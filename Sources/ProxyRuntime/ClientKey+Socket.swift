@@ -21,15 +21,15 @@ extension ClientKey {
             self.init(ipv4: UInt32(bigEndian: address.sin_addr.s_addr))
         case AF_INET6:
             let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+            if let ipv4 = address.sin6_addr.mappedIPv4 {
+                self.init(ipv4: ipv4)
+                return
+            }
             let (high, low) = withUnsafeBytes(of: address.sin6_addr) {
                 (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)),
                  UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
             }
-            if high == 0 && low >> 32 == 0xFFFF {
-                self.init(ipv4: UInt32(truncatingIfNeeded: low))
-            } else {
-                self.init(ipv6: high, low)
-            }
+            self.init(ipv6: high, low)
         default:
             self.init(ipv4: 0)
         }

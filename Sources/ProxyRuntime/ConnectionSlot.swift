@@ -1,7 +1,7 @@
 import Balancing
 
-/// The state of one client connection and its server connection, kept in a
-/// preallocated table and addressed by slot index.
+/// The state of one client connection and its server connection, kept in the
+/// reactor's connection table and addressed by slot index.
 struct ConnectionSlot {
     enum State: UInt8 {
         case free, connecting, forwarding, closing

@@ -11,7 +11,7 @@ final class ConnectionTable {
     /// Freed slots, most recent first: reusing them keeps the touched part small.
     private var firstFree: Int32 = -1
     /// Slots below this index have been handed out at least once.
-    private(set) var initialized = 0
+    private(set) var initializedCount = 0
     private(set) var occupied = 0
 
     init(capacity: Int) {
@@ -33,11 +33,11 @@ final class ConnectionTable {
             occupied += 1
             return index
         }
-        guard initialized < capacity else { return nil }
-        let index = initialized
+        guard initializedCount < capacity else { return nil }
+        let index = initializedCount
         (slots + index).initialize(to: ConnectionSlot())
         (flows + index * 2).initialize(repeating: Flow(), count: 2)
-        initialized += 1
+        initializedCount += 1
         occupied += 1
         return Int32(index)
     }

@@ -13,10 +13,7 @@ public final class SocketAddress: @unchecked Sendable, CustomStringConvertible {
 
     /// An IPv6 address of the form ::ffff:a.b.c.d, standing for IPv4 a.b.c.d.
     var isIPv4Mapped: Bool {
-        guard family == AF_INET6 else { return false }
-        return withUnsafeBytes(of: UnsafeRawPointer(storage).load(as: sockaddr_in6.self).sin6_addr) { bytes in
-            bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
-        }
+        family == AF_INET6 && UnsafeRawPointer(storage).load(as: sockaddr_in6.self).sin6_addr.mappedIPv4 != nil
     }
 
     var pointer: UnsafePointer<sockaddr> {
@@ -53,4 +50,14 @@ public struct ResolveError: Error, CustomStringConvertible {
     public let endpoint: Endpoint
     public let reason: String
     public var description: String { "cannot resolve \(endpoint): \(reason)" }
+}
+
+extension in6_addr {
+    /// a.b.c.d as a number when this address is ::ffff:a.b.c.d, else nil.
+    var mappedIPv4: UInt32? {
+        withUnsafeBytes(of: self) { bytes in
+            guard bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+            return UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        }
+    }
 }

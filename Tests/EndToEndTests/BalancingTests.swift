@@ -114,7 +114,8 @@ extension EndToEnd {
         @Test("maglev keys: IPv4 clients hash alike through 127.0.0.1 and [::ffff:127.0.0.1]; ::1 hashes as IPv6",
               .timeLimit(.minutes(1)), .enabled(if: Sockets.canBind(host: "::1"), "::1 is not configured"))
         func clientKeysAcrossAddressFamilies() throws {
-            let names = ["a", "b", "c"]
+            // Six servers: a wrongly hashed ::1 still lands on the predicted one only 1 time in 6.
+            let names = ["a", "b", "c", "d", "e", "f"]
             let backends = try Self.namedBackends(names)
             let ipv4 = Endpoint.loopback(try Sockets.freePort())
             let mapped = Endpoint(host: "::ffff:127.0.0.1", port: try Sockets.freePort())
@@ -144,7 +145,7 @@ extension EndToEnd {
                     client.close()
                 }
             }
-            #expect(Set(predicted).count == 3, "the chosen sources do not reach every server: \(predicted)")
+            #expect(Set(predicted).count >= 4, "the chosen sources reach few servers: \(predicted)")
             #expect(seen["ipv4"] == predicted, "through 127.0.0.1\n\(proxy.stderrTail)")
             #expect(seen["mapped"] == predicted, "through [::ffff:127.0.0.1]: IPv4 clients must hash as IPv4\n\(proxy.stderrTail)")
 

@@ -163,6 +163,16 @@ final class ProxyProcess: @unchecked Sendable {
     /// The exit status (128+N if killed by signal N), or nil if still running after `timeout`.
     func waitForExit(timeout: Double) -> Int32? { Self.waitForExit(process, timeout: timeout) }
 
+    /// Waits until the proxy has written `text` to stderr; false after `timeout` seconds.
+    func waitForLog(_ text: String, timeout: Double = 5) -> Bool {
+        let deadline = monotonicNow() + timeout
+        while !stderrText.contains(text) {
+            if monotonicNow() > deadline { return false }
+            sleep(seconds: 0.02)
+        }
+        return true
+    }
+
     /// VmRSS of the proxy in bytes (nil if it is gone).
     var residentBytes: Int? {
         var bytes: Int?
