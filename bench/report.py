@@ -93,9 +93,10 @@ def report(raw_path):
     for t in threads:
         for w in workloads:
             scale = WORKLOADS[w][3]
+            good_runs = {}
             for p in proxies:
                 runs = [r for r in rows if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == p]
-                good = [r for r in runs if is_good(r)]
+                good = good_runs[p] = [r for r in runs if is_good(r)]
                 rates = [float(r["rate"]) for r in good]
                 cpus = [float(r["cpu_s"]) / float(r["units"]) * scale for r in good]
                 s = {"runs": len(runs), "good": len(good), "rate": None, "cpu": None, "spread": None,
@@ -108,12 +109,10 @@ def report(raw_path):
                 summary[(t, w, p)] = s
             # Same-round comparison: both proxies ran back to back, so slow drift
             # of the machine cancels out of each round's ratio.
-            base_rates = {r["round"]: float(r["rate"]) for r in rows
-                          if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == "haproxy" and is_good(r)}
+            base_rates = {r["round"]: float(r["rate"]) for r in good_runs.get("haproxy", [])}
             for p in proxies:
-                ratios = [float(r["rate"]) / base_rates[r["round"]] for r in rows
-                          if int(r["threads"]) == t and r["workload"] == w and r["proxy"] == p and is_good(r)
-                          and base_rates.get(r["round"], 0) > 0]
+                ratios = [float(r["rate"]) / base_rates[r["round"]] for r in good_runs[p]
+                          if base_rates.get(r["round"], 0) > 0]
                 summary[(t, w, p)]["paired"] = statistics.median(ratios) if ratios else None
                 summary[(t, w, p)]["ahead"] = f"{sum(x > 1 for x in ratios)}/{len(ratios)}" if ratios else ""
 

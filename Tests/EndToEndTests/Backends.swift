@@ -55,12 +55,7 @@ final class BackendServer: @unchecked Sendable {
     /// Waits (bounded) until at least `count` connections have been accepted.
     @discardableResult
     func waitForAccepted(_ count: Int, timeout: Double = 5) -> Bool {
-        let deadline = monotonicNow() + timeout
-        while acceptedConnections < count {
-            if monotonicNow() > deadline { return false }
-            sleep(seconds: 0.01)
-        }
-        return true
+        waitUntil(timeout: timeout) { acceptedConnections >= count }
     }
 
     /// Stops accepting, wakes and ends every connection handler, closes all sockets.

@@ -165,12 +165,7 @@ final class ProxyProcess: @unchecked Sendable {
 
     /// Waits until the proxy has written `text` to stderr; false after `timeout` seconds.
     func waitForLog(_ text: String, timeout: Double = 5) -> Bool {
-        let deadline = monotonicNow() + timeout
-        while !stderrText.contains(text) {
-            if monotonicNow() > deadline { return false }
-            sleep(seconds: 0.02)
-        }
-        return true
+        waitUntil(timeout: timeout, interval: 0.02) { stderrText.contains(text) }
     }
 
     /// VmRSS of the proxy in bytes (nil if it is gone).
@@ -268,12 +263,7 @@ final class ProxyProcess: @unchecked Sendable {
     }
 
     private static func waitForExit(_ process: Process, timeout: Double) -> Int32? {
-        let deadline = monotonicNow() + timeout
-        while process.isRunning {
-            if monotonicNow() > deadline { return nil }
-            sleep(seconds: 0.01)
-        }
-        return status(of: process)
+        waitUntil(timeout: timeout) { !process.isRunning } ? status(of: process) : nil
     }
 
     private static func status(of process: Process) -> Int32 {

@@ -196,3 +196,13 @@ func monotonicNow() -> Double {
 func sleep(seconds: Double) {
     usleep(UInt32(seconds * 1_000_000))
 }
+
+/// Polls `condition` every `interval` seconds until it holds (true) or `timeout` seconds pass (false).
+func waitUntil(timeout: Double, interval: Double = 0.01, _ condition: () -> Bool) -> Bool {
+    let deadline = monotonicNow() + timeout
+    while !condition() {
+        if monotonicNow() > deadline { return false }
+        sleep(seconds: interval)
+    }
+    return true
+}
