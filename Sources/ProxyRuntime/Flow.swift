@@ -11,6 +11,9 @@ struct Flow {
     /// Bytes of the head buffer already sent (short sends).
     var headOffset: Int32 = 0
     var sendInFlight = false
+    /// When the send in flight was submitted: one pending for long means the
+    /// destination has stopped taking bytes.
+    var sendStartedMilliseconds: Int64 = 0
     /// Queued for a send once the current batch of completions is handled.
     var sendScheduled = false
     /// A multishot recv is armed on the source.
@@ -23,6 +26,16 @@ struct Flow {
     var sourceClosed = false
     /// Our write side towards the destination is shut down (EOF passed on).
     var destinationShut = false
+
+    // Bytes copied out of the provided buffers because the destination stalled
+    // while the reactor ran short of them (Reactor+Reclaiming). Part of
+    // `queuedBytes`; they go out before the queue.
+    var spill: UnsafeMutableRawPointer?
+    var spillOffset = 0
+    var spillLength = 0
+    /// The send in flight was cancelled so the queue can be copied out; its
+    /// completion does the copy.
+    var reclaiming = false
 
     // Splice mode (bulk transfers): source → pipe → destination, no user copy.
     /// Full buffers received in a row; enough of them switch the flow to splicing.
@@ -40,5 +53,5 @@ struct Flow {
     var spliceInInFlight = false
     var spliceOutInFlight = false
 
-    var isDrained: Bool { queueHead < 0 && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
+    var isDrained: Bool { queueHead < 0 && spill == nil && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
 }

@@ -3,7 +3,7 @@ import Glibc
 import URing
 
 /// Closing connections: cancel what is in flight, wait for the last
-/// completion, then recycle buffers, close both sockets and free the slot.
+/// completion, then recycle buffers (and free spills), close both sockets and free the slot.
 extension Reactor {
     func closeConnection(_ slot: Int32) {
         let state = table.slots[Int(slot)].state
@@ -43,12 +43,14 @@ extension Reactor {
     func finishIfIdle(_ slot: Int32) {
         guard table.slots[Int(slot)].state == .closing, table.slots[Int(slot)].inFlight == 0 else { return }
         for direction in 0..<2 {
-            var buffer = table.flow(slot, direction).pointee.queueHead
+            let flow = table.flow(slot, direction)
+            var buffer = flow.pointee.queueHead
             while buffer >= 0 {
                 let next = bufferNext[Int(buffer)]
                 buffers.recycle(Int(buffer))
                 buffer = next
             }
+            if let spill = flow.pointee.spill { releaseSpill(of: flow, spill) }
         }
         releasePipes(slot)
         closeDetached(table.slots[Int(slot)].clientFd)

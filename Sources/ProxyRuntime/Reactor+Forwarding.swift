@@ -103,53 +103,95 @@ extension Reactor {
     }
 
     /// Starts sending the queue unless a send is already in flight: one send
-    /// per direction keeps the bytes in order. Up to `maxSendVectors` queued
-    /// buffers go out in one sendmsg; its iovecs live in storage keyed by the
-    /// head buffer's id, which no other send can use while this one is in flight.
+    /// per direction keeps the bytes in order. Bytes copied out of the buffers
+    /// (a spill) go first, in a send of their own. Otherwise up to
+    /// `maxSendVectors` queued buffers go out in one sendmsg; its iovecs live in
+    /// storage keyed by the head buffer's id, which no other send can use while
+    /// this one is in flight.
     private func sendNext(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
-        guard !flow.pointee.sendInFlight, flow.pointee.queueHead >= 0 else { return }
-        let head = Int(flow.pointee.queueHead)
-        let vectors = sendVectors + head * Self.maxSendVectors
-        var count = 0
-        var buffer = head
-        var offset = Int(flow.pointee.headOffset)
-        while buffer >= 0 && count < Self.maxSendVectors {
-            vectors[count] = iovec(iov_base: buffers.address(of: buffer) + offset,
-                                   iov_len: Int(bufferLength[buffer]) - offset)
-            offset = 0
-            buffer = Int(bufferNext[buffer])
-            count += 1
-        }
-        // The last bytes before an EOF already received are held back
-        // (MSG_MORE) for the shutdown that follows this send's completion:
-        // the FIN then leaves in the same segment as the data, one packet and
-        // one ACK fewer per connection (an HTTP response with Connection: close).
-        let lastBeforeEndOfStream = flow.pointee.sourceClosed && buffer < 0
-        let flags = MSG_NOSIGNAL | (lastBeforeEndOfStream ? MSG_MORE : 0)
-        let sqe = ring.nextSubmission()
-        if count == 1 {
-            io_uring_prep_send(sqe, destinationFd(slot, direction), vectors[0].iov_base,
-                               vectors[0].iov_len, Int32(flags))
+        guard !flow.pointee.sendInFlight else { return }
+        let destination = destinationFd(slot, direction)
+        let sqe: UnsafeMutablePointer<io_uring_sqe>
+        if let spill = flow.pointee.spill {
+            let flags = sendFlags(endingStream: flow.pointee.sourceClosed && flow.pointee.queueHead < 0)
+            sqe = ring.nextSubmission()
+            io_uring_prep_send(sqe, destination, spill + flow.pointee.spillOffset,
+                               flow.pointee.spillLength - flow.pointee.spillOffset, flags)
         } else {
-            let message = sendMessages + head
-            message.pointee = msghdr()
-            message.pointee.msg_iov = vectors
-            message.pointee.msg_iovlen = count
-            io_uring_prep_sendmsg(sqe, destinationFd(slot, direction), message, UInt32(flags))
+            guard flow.pointee.queueHead >= 0 else { return }
+            let head = Int(flow.pointee.queueHead)
+            let vectors = sendVectors + head * Self.maxSendVectors
+            var count = 0
+            var buffer = head
+            var offset = Int(flow.pointee.headOffset)
+            while buffer >= 0 && count < Self.maxSendVectors {
+                vectors[count] = iovec(iov_base: buffers.address(of: buffer) + offset,
+                                       iov_len: Int(bufferLength[buffer]) - offset)
+                offset = 0
+                buffer = Int(bufferNext[buffer])
+                count += 1
+            }
+            let flags = sendFlags(endingStream: flow.pointee.sourceClosed && buffer < 0)
+            sqe = ring.nextSubmission()
+            if count == 1 {
+                io_uring_prep_send(sqe, destination, vectors[0].iov_base, vectors[0].iov_len, flags)
+            } else {
+                let message = sendMessages + head
+                message.pointee = msghdr()
+                message.pointee.msg_iov = vectors
+                message.pointee.msg_iovlen = count
+                io_uring_prep_sendmsg(sqe, destination, message, UInt32(flags))
+            }
         }
         track(sqe, .send(direction), slot)
         flow.pointee.sendInFlight = true
+        flow.pointee.sendStartedMilliseconds = nowMilliseconds
+    }
+
+    /// The last bytes before an EOF already received are held back (MSG_MORE)
+    /// for the shutdown that follows this send's completion: the FIN then
+    /// leaves in the same segment as the data, one packet and one ACK fewer
+    /// per connection (an HTTP response with Connection: close).
+    @inline(__always)
+    private func sendFlags(endingStream: Bool) -> Int32 {
+        Int32(MSG_NOSIGNAL | (endingStream ? MSG_MORE : 0))
     }
 
     func sent(_ result: Int32, slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.sendInFlight = false
         guard table.slots[Int(slot)].state == .forwarding else { return }
-        guard result > 0 else { return closeConnection(slot) }
-        table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
-        flow.pointee.queuedBytes -= Int(result)
-        var unaccounted = result
+        let reclaiming = flow.pointee.reclaiming
+        flow.pointee.reclaiming = false
+        // A send cancelled to reclaim its buffers has sent nothing: without
+        // MSG_WAITALL, io_uring completes a send at its first progress.
+        guard result > 0 || (reclaiming && result == -ECANCELED) else { return closeConnection(slot) }
+        if result > 0 {
+            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+            consumeSent(Int(result), from: flow)
+        }
+        if reclaiming { copyQueueOut(flow) }
+        if flow.pointee.queueHead >= 0 || flow.pointee.spill != nil {
+            scheduleSend(slot, direction: direction, flow: flow)
+        } else {
+            flow.pointee.queueTail = -1
+            passOnEndOfStreamIfDrained(slot, direction: direction)
+        }
+        if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
+    }
+
+    /// Drops `count` sent bytes from the front of the flow: from its spill if
+    /// the send came from there, otherwise from its queue, recycling every
+    /// buffer sent in full.
+    private func consumeSent(_ count: Int, from flow: UnsafeMutablePointer<Flow>) {
+        flow.pointee.queuedBytes -= count
+        if let spill = flow.pointee.spill {
+            flow.pointee.spillOffset += count
+            if flow.pointee.spillOffset == flow.pointee.spillLength { releaseSpill(of: flow, spill) }
+            return
+        }
+        var unaccounted = Int32(count)
         while unaccounted > 0 {
             let head = Int(flow.pointee.queueHead)
             let left = bufferLength[head] - flow.pointee.headOffset
@@ -162,13 +204,6 @@ extension Reactor {
             flow.pointee.headOffset = 0
             buffers.recycle(head)
         }
-        if flow.pointee.queueHead >= 0 {
-            scheduleSend(slot, direction: direction, flow: flow)
-        } else {
-            flow.pointee.queueTail = -1
-            passOnEndOfStreamIfDrained(slot, direction: direction)
-        }
-        if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
     }
 
     func pauseReceive(_ slot: Int32, direction: Int) {

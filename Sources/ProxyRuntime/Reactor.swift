@@ -39,6 +39,7 @@ final class Reactor {
     var accepting = true
     var acceptPausedForBuffers = false
     var lastBufferWarningMilliseconds: Int64?
+    var lastReclaimMilliseconds: Int64 = 0
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
     var lastRejectionReportMilliseconds: Int64 = 0
@@ -126,6 +127,7 @@ final class Reactor {
                 checkIdle(slot)
             }
             if !starved.isEmpty { resumeStarved() }
+            reclaimBuffersIfShort()
             adjustAcceptingToBuffers()
             if nowMilliseconds >= acceptRetryAtMilliseconds { retryAccepts() }
             if nowMilliseconds - lastHealthSweepMilliseconds >= 1000 { logServersBackInRotation() }

@@ -18,6 +18,9 @@ final class BackendServer: @unchecked Sendable {
         /// Sends `reply` and its EOF in one TCP segment (corked until the
         /// shutdown), then waits for the peer to close.
         case replyThenEOF([UInt8])
+        /// Sends without end, never reads: a download the client may never take.
+        /// The stream is 32-bit big-endian words counting up from 0 (`isFloodStream`).
+        case flood
     }
 
     /// Where the server listens (with the real port).
@@ -56,6 +59,23 @@ final class BackendServer: @unchecked Sendable {
     @discardableResult
     func waitForAccepted(_ count: Int, timeout: Double = 5) -> Bool {
         waitUntil(timeout: timeout) { acceptedConnections >= count }
+    }
+
+    /// Whether `bytes` are the start of a `.flood` connection's stream.
+    static func isFloodStream(_ bytes: [UInt8]) -> Bool {
+        var expected = [UInt8](repeating: 0, count: bytes.count / 4 * 4)
+        fillFloodWords(&expected, from: 0)
+        return bytes.count % 4 == 0 && bytes == expected
+    }
+
+    fileprivate static func fillFloodWords(_ block: inout [UInt8], from first: UInt32) {
+        for index in 0..<block.count / 4 {
+            let word = first &+ UInt32(index)
+            block[4 * index] = UInt8(word >> 24)
+            block[4 * index + 1] = UInt8(truncatingIfNeeded: word >> 16)
+            block[4 * index + 2] = UInt8(truncatingIfNeeded: word >> 8)
+            block[4 * index + 3] = UInt8(truncatingIfNeeded: word)
+        }
     }
 
     /// Stops accepting, wakes and ends every connection handler, closes all sockets.
@@ -140,6 +160,8 @@ final class BackendServer: @unchecked Sendable {
                     startHandler(fd) { $0.greetThenEcho($1, greeting: greeting) }
                 case .replyThenEOF(let reply):
                     startHandler(fd) { $0.replyThenEOF($1, reply: reply) }
+                case .flood:
+                    startHandler(fd) { $0.flood($1) }
                 }
             }
         }
@@ -166,6 +188,18 @@ final class BackendServer: @unchecked Sendable {
                 shutdown(fd, Int32(SHUT_WR))  // the FIN joins the corked reply
                 echo(fd)  // nothing is expected: reads until the peer closes
             }
+        }
+
+        /// Sends the counting stream until an error (the peer closed) or stop().
+        private func flood(_ fd: Int32) {
+            let wordsPerBlock: UInt32 = 16 * 1024
+            var block = [UInt8](repeating: 0, count: Int(wordsPerBlock) * 4)
+            var first: UInt32 = 0
+            let deadline = monotonicNow() + Self.maxLifetime
+            repeat {
+                BackendServer.fillFloodWords(&block, from: first)
+                first &+= wordsPerBlock
+            } while monotonicNow() < deadline && sendAll(fd, block)
         }
 
         /// Echoes until EOF (then half-closes), an error, or stop().

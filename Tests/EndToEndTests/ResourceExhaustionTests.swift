@@ -46,6 +46,56 @@ extension EndToEnd {
             try expectServedAgain(proxy)
         }
 
+        @Test("slow readers do not hold the shared buffers: 30 clients stop reading a download, 64 buffers; a connection already open and a new one are still served, and the downloads arrive intact when read",
+              .timeLimit(.minutes(1)))
+        func stalledDownloadsReleaseBuffers() throws {
+            let flood = try BackendServer(.flood)
+            let echo = try BackendServer(.echo)
+            let toFlood = Endpoint.loopback(try Sockets.freePort())
+            let toEcho = Endpoint.loopback(try Sockets.freePort())
+            // 64 buffers of 4 KiB. A stalled direction queues up to 8 of them
+            // (32 KiB) before back-pressure stops its recv; the first 16 stalled
+            // flows splice through pipes instead. So 30 clients that never read
+            // would hold every buffer if nothing gave them back.
+            let config = Conf.global("workers 1", "buffer-size 4k", "buffers 64", "log-level debug")
+                + Conf.listener("to-flood", bind: toFlood, pool: "flood")
+                + Conf.listener("to-echo", bind: toEcho, pool: "echo")
+                + Conf.pool("flood", servers: ["flood \(flood.endpoint)"])
+                + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
+            let proxy = try ProxyProcess(config: config, listening: [toFlood, toEcho], keepingAlive: [flood, echo])
+            let early = try proxy.connect(toEcho, ioTimeout: 5)
+            let warmUp = Payload.random(count: 1000, seed: 21)
+            expectSameBytes(try early.roundTrip(warmUp, timeout: 5), warmUp, "before the stall")
+
+            let stalled = try (0..<30).map { _ in try proxy.connect(toFlood) }
+            #expect(flood.waitForAccepted(stalled.count), "the proxy did not connect every client to the flood")
+            #expect(proxy.waitForLog("provided buffers low", timeout: 10),
+                    "the stalled downloads never ran the buffers short: the test proves nothing\n\(proxy.stderrTail)")
+            #expect(proxy.waitForLog("copying out the queues", timeout: 5),
+                    "no stalled queue was copied out of the buffers\n\(proxy.stderrTail)")
+
+            let payload = Payload.random(count: 200_000, seed: 23)
+            let late = try proxy.connect(toEcho, ioTimeout: 5)
+            for (name, client) in [("open before the stall", early), ("opened during the stall", late)] {
+                do {
+                    expectSameBytes(try client.roundTrip(payload, timeout: 5), payload, "\(name)\n\(proxy.stderrTail)")
+                } catch {
+                    Issue.record("connection \(name) not served while 30 downloads are stalled: \(error)\n\(proxy.stderrTail)")
+                }
+            }
+            // What waited in the copies goes out in order once the clients read:
+            // 8 MiB is past every socket buffer in front of them.
+            for (index, client) in stalled.enumerated() {
+                do {
+                    let received = try client.readExactly(8 << 20)
+                    #expect(BackendServer.isFloodStream(received), "download \(index) arrived altered\n\(proxy.stderrTail)")
+                } catch {
+                    Issue.record("download \(index) did not resume: \(error)\n\(proxy.stderrTail)")
+                }
+            }
+            #expect(proxy.isAlive, "the proxy died\n\(proxy.stderrTail)")
+        }
+
         private func expectServedAgain(_ proxy: ProxyProcess, at endpoint: Endpoint? = nil) throws {
             let payload = Payload.random(count: 100_000, seed: 9)
             let client = try proxy.connect(endpoint, ioTimeout: 5)

@@ -1,0 +1,87 @@
+import Glibc
+
+/// Taking provided buffers back from stalled flows.
+///
+/// The provided buffers are shared by every connection of a reactor, and a
+/// queued buffer returns only once its bytes are sent. A destination that
+/// stops reading (a client that never reads its download, a server that
+/// never reads its upload) would keep its flow's queue, up to the high-water
+/// mark, for as long as it stays open: a few hundred such connections would
+/// hold every buffer and stall everyone else on the reactor.
+///
+/// So when fewer than a quarter of the buffers are free, at most once per
+/// `reclaimIntervalMilliseconds`, each flow whose send has waited that long
+/// without progress has its send cancelled and its queue copied out into
+/// memory of its own (its spill), and the buffers go back to the ring. The
+/// copy is never larger than the flow's queue, so memory per connection stays
+/// bounded; it costs a copy only on the slow path, and only under pressure.
+extension Reactor {
+    static let reclaimIntervalMilliseconds: Int64 = 100
+
+    /// Called every loop turn; does something only when buffers are short.
+    @inline(__always)
+    func reclaimBuffersIfShort() {
+        guard buffers.buffersFree < buffers.bufferCount / 4,
+              nowMilliseconds - lastReclaimMilliseconds >= Self.reclaimIntervalMilliseconds else { return }
+        lastReclaimMilliseconds = nowMilliseconds
+        reclaimBuffersFromStalledFlows()
+    }
+
+    private func reclaimBuffersFromStalledFlows() {
+        let stalledSince = nowMilliseconds - Self.reclaimIntervalMilliseconds
+        var cancelled = 0
+        for index in 0..<table.initializedCount where table.slots[index].state == .forwarding {
+            let slot = Int32(index)
+            for direction in 0..<2 {
+                let flow = table.flow(slot, direction)
+                guard flow.pointee.queueHead >= 0, flow.pointee.sendInFlight, !flow.pointee.reclaiming,
+                      flow.pointee.sendStartedMilliseconds <= stalledSince else { continue }
+                // The send's iovecs point into the buffers: they can be
+                // reused only after its completion, which then does the copy.
+                flow.pointee.reclaiming = true
+                cancelOperation(.send(direction), of: slot)
+                cancelled += 1
+            }
+        }
+        if cancelled > 0 {
+            logger.debug("provided buffers low (\(buffers.buffersFree) of \(buffers.bufferCount) free): copying out the queues of \(cancelled) stalled flows")
+        }
+    }
+
+    /// Moves every byte still to send (an earlier spill's rest, then the
+    /// queued buffers) into one new spill, and recycles the buffers. Called
+    /// only while no send of the flow is in flight.
+    func copyQueueOut(_ flow: UnsafeMutablePointer<Flow>) {
+        guard flow.pointee.queueHead >= 0, let copy = malloc(flow.pointee.queuedBytes) else { return }
+        var filled = 0
+        if let spill = flow.pointee.spill {
+            filled = flow.pointee.spillLength - flow.pointee.spillOffset
+            memcpy(copy, spill + flow.pointee.spillOffset, filled)
+            releaseSpill(of: flow, spill)
+        }
+        var buffer = Int(flow.pointee.queueHead)
+        var offset = Int(flow.pointee.headOffset)
+        while buffer >= 0 {
+            let length = Int(bufferLength[buffer]) - offset
+            memcpy(copy + filled, buffers.address(of: buffer) + offset, length)
+            filled += length
+            offset = 0
+            let next = Int(bufferNext[buffer])
+            buffers.recycle(buffer)
+            buffer = next
+        }
+        flow.pointee.queueHead = -1
+        flow.pointee.queueTail = -1
+        flow.pointee.headOffset = 0
+        flow.pointee.spill = copy
+        flow.pointee.spillOffset = 0
+        flow.pointee.spillLength = filled
+    }
+
+    func releaseSpill(of flow: UnsafeMutablePointer<Flow>, _ spill: UnsafeMutableRawPointer) {
+        free(spill)
+        flow.pointee.spill = nil
+        flow.pointee.spillOffset = 0
+        flow.pointee.spillLength = 0
+    }
+}
