@@ -165,8 +165,10 @@ extension Reactor {
         let reclaiming = flow.pointee.reclaiming
         flow.pointee.reclaiming = false
         // A send cancelled to reclaim its buffers has sent nothing: without
-        // MSG_WAITALL, io_uring completes a send at its first progress.
-        guard result > 0 || (reclaiming && result == -ECANCELED) else { return closeConnection(slot) }
+        // MSG_WAITALL, io_uring completes a send at its first progress. (One
+        // interrupted on an io-wq worker ends with EINTR instead.)
+        let cancelled = reclaiming && (result == -ECANCELED || result == -EINTR)
+        guard result > 0 || cancelled else { return closeConnection(slot) }
         if result > 0 {
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)
