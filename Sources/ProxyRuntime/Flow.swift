@@ -27,12 +27,10 @@ struct Flow {
     /// Our write side towards the destination is shut down (EOF passed on).
     var destinationShut = false
 
-    // Bytes copied out of the provided buffers because the destination stalled
-    // while the reactor ran short of them (Reactor+Reclaiming). Part of
-    // `queuedBytes`; they go out before the queue.
-    var spill: UnsafeMutableRawPointer?
-    var spillOffset = 0
-    var spillLength = 0
+    /// Bytes copied out of the provided buffers because the destination
+    /// stalled while the reactor ran short of them (Reactor+Reclaiming).
+    /// Part of `queuedBytes`; they go out before the queue.
+    var spill = SpillBuffer()
     /// The send in flight was cancelled so the queue can be copied out; its
     /// completion does the copy.
     var reclaiming = false
@@ -53,5 +51,5 @@ struct Flow {
     var spliceInInFlight = false
     var spliceOutInFlight = false
 
-    var isDrained: Bool { queueHead < 0 && spill == nil && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
+    var isDrained: Bool { queueHead < 0 && spill.isEmpty && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
 }

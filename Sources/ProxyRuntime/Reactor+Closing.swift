@@ -3,7 +3,8 @@ import Glibc
 import URing
 
 /// Closing connections: cancel what is in flight, wait for the last
-/// completion, then recycle buffers (and free spills), close both sockets and free the slot.
+/// completion, then recycle buffers, free spills, close both sockets and
+/// free the slot.
 extension Reactor {
     func closeConnection(_ slot: Int32) {
         let state = table.slots[Int(slot)].state
@@ -50,7 +51,7 @@ extension Reactor {
                 buffers.recycle(Int(buffer))
                 buffer = next
             }
-            if let spill = flow.pointee.spill { releaseSpill(of: flow, spill) }
+            flow.pointee.spill.release()
         }
         releasePipes(slot)
         closeDetached(table.slots[Int(slot)].clientFd)

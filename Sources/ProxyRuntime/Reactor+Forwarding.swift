@@ -113,11 +113,10 @@ extension Reactor {
         guard !flow.pointee.sendInFlight else { return }
         let destination = destinationFd(slot, direction)
         let sqe: UnsafeMutablePointer<io_uring_sqe>
-        if let spill = flow.pointee.spill {
+        if let spilled = flow.pointee.spill.unsentBytes {
             let flags = sendFlags(endingStream: flow.pointee.sourceClosed && flow.pointee.queueHead < 0)
             sqe = ring.nextSubmission()
-            io_uring_prep_send(sqe, destination, spill + flow.pointee.spillOffset,
-                               flow.pointee.spillLength - flow.pointee.spillOffset, flags)
+            io_uring_prep_send(sqe, destination, spilled, flow.pointee.spill.count, flags)
         } else {
             guard flow.pointee.queueHead >= 0 else { return }
             let head = Int(flow.pointee.queueHead)
@@ -174,7 +173,7 @@ extension Reactor {
             consumeSent(Int(result), from: flow)
         }
         if reclaiming { copyQueueOut(flow) }
-        if flow.pointee.queueHead >= 0 || flow.pointee.spill != nil {
+        if flow.pointee.queueHead >= 0 || !flow.pointee.spill.isEmpty {
             scheduleSend(slot, direction: direction, flow: flow)
         } else {
             flow.pointee.queueTail = -1
@@ -188,9 +187,10 @@ extension Reactor {
     /// buffer sent in full.
     private func consumeSent(_ count: Int, from flow: UnsafeMutablePointer<Flow>) {
         flow.pointee.queuedBytes -= count
-        if let spill = flow.pointee.spill {
-            flow.pointee.spillOffset += count
-            if flow.pointee.spillOffset == flow.pointee.spillLength { releaseSpill(of: flow, spill) }
+        // A spill is made only between sends, and `sendNext` sends it first:
+        // if there is one, this send came from it.
+        if !flow.pointee.spill.isEmpty {
+            flow.pointee.spill.removeFirst(count)
             return
         }
         var unaccounted = Int32(count)

@@ -17,6 +17,9 @@ import Glibc
 /// bounded; it costs a copy only on the slow path, and only under pressure.
 extension Reactor {
     static let reclaimIntervalMilliseconds: Int64 = 100
+    /// Sends cancelled per round at most: each costs two completions, and the
+    /// completion queue holds 16,384. Flows left over wait for the next round.
+    static let maxReclaimsPerRound = 1024
 
     /// Called every loop turn; does something only when buffers are short.
     @inline(__always)
@@ -42,29 +45,23 @@ extension Reactor {
                 cancelOperation(.send(direction), of: slot)
                 cancelled += 1
             }
+            if cancelled >= Self.maxReclaimsPerRound { break }
         }
         if cancelled > 0 {
-            logger.debug("provided buffers low (\(buffers.buffersFree) of \(buffers.bufferCount) free): copying out the queues of \(cancelled) stalled flows")
+            logger.debug("provided buffers short (\(buffers.buffersFree) of \(buffers.bufferCount) free): cancelling the sends of \(cancelled) stalled flows to copy their queues out")
         }
     }
 
-    /// Moves every byte still to send (an earlier spill's rest, then the
-    /// queued buffers) into one new spill, and recycles the buffers. Called
-    /// only while no send of the flow is in flight.
+    /// Appends the queued buffers' bytes to the flow's spill and recycles the
+    /// buffers. Called only while no send of the flow is in flight.
     func copyQueueOut(_ flow: UnsafeMutablePointer<Flow>) {
-        guard flow.pointee.queueHead >= 0, let copy = malloc(flow.pointee.queuedBytes) else { return }
-        var filled = 0
-        if let spill = flow.pointee.spill {
-            filled = flow.pointee.spillLength - flow.pointee.spillOffset
-            memcpy(copy, spill + flow.pointee.spillOffset, filled)
-            releaseSpill(of: flow, spill)
-        }
+        // On failure the flow simply keeps its buffers; a later round retries.
+        guard flow.pointee.queueHead >= 0,
+              flow.pointee.spill.reserve(adding: flow.pointee.queuedBytes - flow.pointee.spill.count) else { return }
         var buffer = Int(flow.pointee.queueHead)
         var offset = Int(flow.pointee.headOffset)
         while buffer >= 0 {
-            let length = Int(bufferLength[buffer]) - offset
-            memcpy(copy + filled, buffers.address(of: buffer) + offset, length)
-            filled += length
+            flow.pointee.spill.append(buffers.address(of: buffer) + offset, length: Int(bufferLength[buffer]) - offset)
             offset = 0
             let next = Int(bufferNext[buffer])
             buffers.recycle(buffer)
@@ -73,15 +70,5 @@ extension Reactor {
         flow.pointee.queueHead = -1
         flow.pointee.queueTail = -1
         flow.pointee.headOffset = 0
-        flow.pointee.spill = copy
-        flow.pointee.spillOffset = 0
-        flow.pointee.spillLength = filled
-    }
-
-    func releaseSpill(of flow: UnsafeMutablePointer<Flow>, _ spill: UnsafeMutableRawPointer) {
-        free(spill)
-        flow.pointee.spill = nil
-        flow.pointee.spillOffset = 0
-        flow.pointee.spillLength = 0
     }
 }

@@ -19,7 +19,7 @@ final class BackendServer: @unchecked Sendable {
         /// shutdown), then waits for the peer to close.
         case replyThenEOF([UInt8])
         /// Sends without end, never reads: a download the client may never take.
-        /// The stream is 32-bit big-endian words counting up from 0 (`isFloodStream`).
+        /// The stream is 32-bit big-endian words counting up from 0 (`floodStream`).
         case flood
     }
 
@@ -61,20 +61,19 @@ final class BackendServer: @unchecked Sendable {
         waitUntil(timeout: timeout) { acceptedConnections >= count }
     }
 
-    /// Whether `bytes` are the start of a `.flood` connection's stream.
-    static func isFloodStream(_ bytes: [UInt8]) -> Bool {
-        var expected = [UInt8](repeating: 0, count: bytes.count / 4 * 4)
-        fillFloodWords(&expected, from: 0)
-        return bytes.count % 4 == 0 && bytes == expected
+    /// The first `count` bytes of a `.flood` connection's stream (`count` a multiple of 4).
+    static func floodStream(count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        fillFloodWords(&bytes, from: 0)
+        return bytes
     }
 
     fileprivate static func fillFloodWords(_ block: inout [UInt8], from first: UInt32) {
-        for index in 0..<block.count / 4 {
-            let word = first &+ UInt32(index)
-            block[4 * index] = UInt8(word >> 24)
-            block[4 * index + 1] = UInt8(truncatingIfNeeded: word >> 16)
-            block[4 * index + 2] = UInt8(truncatingIfNeeded: word >> 8)
-            block[4 * index + 3] = UInt8(truncatingIfNeeded: word)
+        block.withUnsafeMutableBytes { raw in
+            for index in 0..<raw.count / 4 {
+                raw.storeBytes(of: (first &+ UInt32(truncatingIfNeeded: index)).bigEndian,
+                               toByteOffset: 4 * index, as: UInt32.self)
+            }
         }
     }
 
