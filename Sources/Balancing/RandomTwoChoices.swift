@@ -2,31 +2,41 @@
 /// (each with probability proportional to its weight) and take the one with
 /// fewer active connections relative to weight. Nearly as even as
 /// least-connections, without every reactor herding onto the same server.
+///
+/// Draws come from an alias table over the whole pool and are retried when
+/// they land on a server that cannot take the connection (rejection
+/// sampling: still exactly proportional to weight among the eligible ones),
+/// so a pick costs O(1) while most servers are eligible; after
+/// `drawsBeforeScan` misses it falls back to one weighted scan of the pool.
 struct RandomTwoChoices: Sendable {
     private var random: SplitMix64
+    private let table: AliasTable
+    static let drawsBeforeScan = 16
 
-    init(seed: UInt64) {
+    init(weights: [Int], seed: UInt64) {
         random = SplitMix64(seed: seed)
+        table = AliasTable(weights: weights)
     }
 
     mutating func pick(weights: [Int], isEligible: (Int) -> Bool, activeConnections: (Int) -> Int) -> Int? {
-        var total = 0
-        for index in weights.indices where isEligible(index) { total += weights[index] }
-        guard total > 0, let first = draw(weights: weights, total: total, isEligible: isEligible, skipping: -1) else {
-            return nil
-        }
-        let remaining = total - weights[first]
-        guard remaining > 0,
-              let second = draw(weights: weights, total: remaining, isEligible: isEligible, skipping: first) else {
-            return first
-        }
+        guard let first = draw(weights: weights, isEligible: isEligible, skipping: -1) else { return nil }
+        guard let second = draw(weights: weights, isEligible: isEligible, skipping: first) else { return first }
         let firstLoad = activeConnections(first) * weights[second]
         let secondLoad = activeConnections(second) * weights[first]
         return secondLoad < firstLoad ? second : first
     }
 
-    /// A server drawn with probability weight / total among the eligible ones but `skipping`.
-    private mutating func draw(weights: [Int], total: Int, isEligible: (Int) -> Bool, skipping: Int) -> Int? {
+    /// An eligible server other than `skipping`, with probability weight / total
+    /// among those; nil if there is none.
+    private mutating func draw(weights: [Int], isEligible: (Int) -> Bool, skipping: Int) -> Int? {
+        guard !table.isEmpty else { return nil }
+        for _ in 0..<Self.drawsBeforeScan {
+            let index = table.draw(column: random.next(), coin: random.next())
+            if index != skipping && isEligible(index) { return index }
+        }
+        var total = 0
+        for index in weights.indices where index != skipping && isEligible(index) { total += weights[index] }
+        guard total > 0 else { return nil }
         var target = Int(random.next() % UInt64(total))
         for index in weights.indices where index != skipping && isEligible(index) {
             if target < weights[index] { return index }

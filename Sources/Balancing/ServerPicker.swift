@@ -23,7 +23,7 @@ public struct ServerPicker: Sendable {
         self.algorithm = algorithm
         weights = servers.map(\.weight)
         rotation = SmoothWeightedRoundRobin(weights: weights)
-        randomTwo = RandomTwoChoices(seed: randomSeed)
+        randomTwo = RandomTwoChoices(weights: weights, seed: randomSeed)
         let primaries = servers.indices.filter { !servers[$0].isBackup }
         let backups = servers.indices.filter { servers[$0].isBackup }
         switch algorithm {

@@ -72,6 +72,36 @@ import Testing
         #expect(abs(shares[0] - 0.6) < 0.05 && abs(shares[1] - 0.2) < 0.05, "shares \(shares)")
     }
 
+    @Test func onlyEligibleServersAreDrawnAndByWeight() {
+        var picker = ServerPicker(servers: servers(weights: [3, 1, 1]), algorithm: .randomTwo, randomSeed: 5)
+        var active = [0, 0, 0]
+        for _ in 0..<4000 {
+            let server = picker.pick(client: client(0), isUp: { $0 != 2 }, isExcluded: { _ in false },
+                                     activeConnections: { active[$0] })!
+            active[server] += 1
+        }
+        #expect(active[2] == 0, "a down server was picked")
+        #expect(abs(Double(active[0]) / 4000 - 0.75) < 0.05, "held connections \(active)")
+    }
+
+    @Test func aMostlyDownPoolStillFindsItsLiveServers() {
+        // 2 of 300 up: nearly every draw misses, so the pick falls back to a scan.
+        var picker = ServerPicker(servers: servers(weights: Array(repeating: 1, count: 300)), algorithm: .randomTwo,
+                                  randomSeed: 3)
+        var active = [Int](repeating: 0, count: 300)
+        for _ in 0..<1000 {
+            let server = picker.pick(client: client(0), isUp: { $0 == 7 || $0 == 150 }, isExcluded: { _ in false },
+                                     activeConnections: { active[$0] })!
+            active[server] += 1
+        }
+        #expect(active[7] + active[150] == 1000)
+        #expect(abs(active[7] - active[150]) <= 2, "held connections \(active[7]) and \(active[150])")
+        #expect(picker.pick(client: client(0), isUp: { _ in false }, isExcluded: { _ in false },
+                            activeConnections: { active[$0] }) == nil)
+        #expect(picker.pick(client: client(0), isUp: { $0 == 7 }, isExcluded: { _ in false },
+                            activeConnections: { active[$0] }) == 7)
+    }
+
     @Test func differentSeedsDrawDifferentSequences() {
         var first = ServerPicker(servers: servers(weights: [1, 1, 1, 1]), algorithm: .randomTwo, randomSeed: 1)
         var second = ServerPicker(servers: servers(weights: [1, 1, 1, 1]), algorithm: .randomTwo, randomSeed: 2)
