@@ -7,12 +7,16 @@ import Glibc
 /// stops reading (a client that never reads its download, a server that
 /// never reads its upload) would keep its flow's queue, up to the high-water
 /// mark, for as long as it stays open: a few hundred such connections would
-/// hold every buffer and stall everyone else on the reactor.
+/// hold every buffer and stall everyone else on the reactor. So would clients
+/// whose request waits on a connect to a server that does not answer, until
+/// `connect-timeout` (for each retry).
 ///
 /// So when fewer than a quarter of the buffers are free, at most once per
 /// `reclaimIntervalMilliseconds`, each flow whose send has waited that long
 /// without progress has its send cancelled and its queue copied out into
-/// memory of its own (its spill), and the buffers go back to the ring. The
+/// memory of its own (its spill), and the buffers go back to the ring; a
+/// client whose connect has waited that long has its queue copied out at
+/// once (nothing is sent before the connect completes). The
 /// copy is never larger than the flow's queue, so memory per connection stays
 /// bounded; it costs a copy only on the slow path, and only under pressure.
 extension Reactor {
@@ -33,22 +37,34 @@ extension Reactor {
     private func reclaimBuffersFromStalledFlows() {
         let stalledSince = nowMilliseconds - Self.reclaimIntervalMilliseconds
         var cancelled = 0
-        for index in 0..<table.initializedCount where table.slots[index].state == .forwarding {
+        var copied = 0
+        for index in 0..<table.initializedCount {
             let slot = Int32(index)
-            for direction in 0..<2 {
-                let flow = table.flow(slot, direction)
-                guard flow.pointee.queueHead >= 0, flow.pointee.sendInFlight, !flow.pointee.reclaiming,
-                      flow.pointee.sendStartedMilliseconds <= stalledSince else { continue }
-                // The send's iovecs point into the buffers: they can be
-                // reused only after its completion, which then does the copy.
-                flow.pointee.reclaiming = true
-                cancelOperation(.send(direction), of: slot)
-                cancelled += 1
+            switch table.slots[index].state {
+            case .forwarding:
+                for direction in 0..<2 {
+                    let flow = table.flow(slot, direction)
+                    guard flow.pointee.queueHead >= 0, flow.pointee.sendInFlight, !flow.pointee.reclaiming,
+                          flow.pointee.sendStartedMilliseconds <= stalledSince else { continue }
+                    // The send's iovecs point into the buffers: they can be
+                    // reused only after its completion, which then does the copy.
+                    flow.pointee.reclaiming = true
+                    cancelOperation(.send(direction), of: slot)
+                    cancelled += 1
+                }
+            case .connecting:
+                let fromClient = table.flow(slot, 0)
+                guard fromClient.pointee.queueHead >= 0,
+                      table.slots[index].connectStartedMilliseconds <= stalledSince else { continue }
+                copyQueueOut(fromClient)
+                copied += 1
+            case .free, .closing:
+                continue
             }
             if cancelled >= Self.maxReclaimsPerRound { break }
         }
-        if cancelled > 0 {
-            logger.debug("provided buffers short (\(buffers.buffersFree) of \(buffers.bufferCount) free): cancelling the sends of \(cancelled) stalled flows to copy their queues out")
+        if cancelled + copied > 0 {
+            logger.debug("provided buffers short (\(buffers.buffersFree) of \(buffers.bufferCount) free): copying out the queues of \(cancelled + copied) stalled flows (\(cancelled) once their sends are cancelled)")
         }
     }
 

@@ -83,7 +83,7 @@ extension EndToEnd {
             sleep(seconds: 0.3)  // their flows take the pipes
             let ending = try toFinite.map { try proxy.connect($0, ioTimeout: 3) }
             let buffered = try (0..<10).map { _ in try proxy.connect(toFlood, ioTimeout: 3) }
-            #expect(proxy.waitForLog("to copy their queues out", timeout: 10),
+            #expect(proxy.waitForLog("copying out the queues of", timeout: 10),
                     "no stalled queue was copied out of the buffers: the test proves nothing\n\(proxy.stderrTail)")
             sleep(seconds: 0.3)
             for client in buffered[5...] { client.reset() }
@@ -130,6 +130,56 @@ extension EndToEnd {
                     expectSameBytes(received[index], expected, "endless download \(index)\n\(proxy.stderrTail)")
                 } catch {
                     Issue.record("endless download \(index) did not resume: \(error)\n\(proxy.stderrTail)")
+                    break
+                }
+            }
+            #expect(proxy.isAlive, "the proxy died\n\(proxy.stderrTail)")
+        }
+
+        @Test("clients waiting on a server that never answers the connect do not hold the shared buffers: 24 clients send 64 KiB each and wait 4 s, 64 buffers; another connection is served meanwhile, and every request reaches the next server intact",
+              .timeLimit(.minutes(1)))
+        func pendingConnectsReleaseBuffers() throws {
+            let stalled = try StalledServer()
+            let echo = try BackendServer(.echo)
+            let toPool = Endpoint.loopback(try Sockets.freePort())
+            let toEcho = Endpoint.loopback(try Sockets.freePort())
+            // Weighted 256 to 1, round-robin sends nearly every client to the
+            // server that never answers; the requests wait there for the 4 s
+            // connect timeout, then go to the echo server. Each waiting
+            // client's recv queues up to 8 of the 64 buffers before
+            // back-pressure stops it, so 8 waiting ones would hold all of them
+            // until their timeouts.
+            let config = Conf.global("workers 1", "buffer-size 4k", "buffers 64", "log-level debug")
+                + Conf.listener("to-pool", bind: toPool, pool: "half-stalled")
+                + Conf.listener("to-echo", bind: toEcho, pool: "echo")
+                + Conf.pool("half-stalled", servers: ["stalled \(stalled.endpoint) weight 256", "echo \(echo.endpoint)"],
+                            ["connect-timeout 4s", "retries 1"])
+                + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
+            let proxy = try ProxyProcess(config: config, listening: [toPool, toEcho], keepingAlive: [stalled, echo])
+            let requests = (0..<24).map { Payload.random(count: 64 << 10, seed: UInt64(500 + $0)) }
+            let started = monotonicNow()
+            let clients = try requests.map { request in
+                let client = try proxy.connect(toPool, ioTimeout: 10)
+                try client.sendAll(request)
+                return client
+            }
+            #expect(proxy.waitForLog("copying out the queues of", timeout: 3),
+                    "no waiting request was copied out of the buffers: the test proves nothing\n\(proxy.stderrTail)")
+
+            let payload = Payload.random(count: 100_000, seed: 32)
+            do {
+                let other = try proxy.connect(toEcho, ioTimeout: 3)
+                expectSameBytes(try other.roundTrip(payload, timeout: 3), payload, "\(proxy.stderrTail)")
+            } catch {
+                Issue.record("no service while clients wait on a connect: \(error)\n\(proxy.stderrTail)")
+            }
+            #expect(monotonicNow() - started < 4, "served only once the waiting connects had timed out")
+            for (index, client) in clients.enumerated() {
+                do {
+                    expectSameBytes(try client.readExactly(requests[index].count), requests[index],
+                                    "client \(index)\n\(proxy.stderrTail)")
+                } catch {
+                    Issue.record("client \(index) got no echo: \(error)\n\(proxy.stderrTail)")
                     break
                 }
             }
