@@ -18,6 +18,9 @@ struct AliasTable: Sendable {
         var alias = Array(0..<count)
         var small = scaled.indices.filter { scaled[$0] < sum }
         var large = scaled.indices.filter { scaled[$0] >= sum }
+        // Each step settles one column and takes exactly `sum` from the rest,
+        // so `large` cannot run out while `small` still has a column: the
+        // pair of pops never drops one.
         while let lacking = small.popLast(), let giving = large.popLast() {
             threshold[lacking] = scaled[lacking]
             alias[lacking] = giving

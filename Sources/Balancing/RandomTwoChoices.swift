@@ -3,42 +3,68 @@
 /// fewer active connections relative to weight. Nearly as even as
 /// least-connections, without every reactor herding onto the same server.
 ///
-/// Draws come from an alias table over the whole pool and are retried when
-/// they land on a server that cannot take the connection (rejection
-/// sampling: still exactly proportional to weight among the eligible ones),
-/// so a pick costs O(1) while most servers are eligible; after
-/// `drawsBeforeScan` misses it falls back to one weighted scan of the pool.
+/// In pools of more than `drawsBeforeScan` servers, draws come from an alias
+/// table over the group in use (primaries, or backups while no primary is
+/// up) and are retried when they land on a server that cannot take the
+/// connection (rejection sampling: still exactly proportional to weight
+/// among the eligible ones), so a pick costs O(1) while most of the group is
+/// eligible; after `drawsBeforeScan` misses in a row, and always in smaller
+/// pools, a weighted scan of the group draws instead.
 struct RandomTwoChoices: Sendable {
-    private var random: SplitMix64
-    private let table: AliasTable
-    static let drawsBeforeScan = 16
+    /// The servers of one group and an alias table over their weights.
+    private struct Group: Sendable {
+        let members: [Int]
+        let table: AliasTable
 
-    init(weights: [Int], seed: UInt64) {
-        random = SplitMix64(seed: seed)
-        table = AliasTable(weights: weights)
+        init(members: [Int], weights: [Int]) {
+            self.members = members
+            table = AliasTable(weights: members.map { weights[$0] })
+        }
     }
 
-    mutating func pick(weights: [Int], isEligible: (Int) -> Bool, activeConnections: (Int) -> Int) -> Int? {
-        guard let first = draw(weights: weights, isEligible: isEligible, skipping: -1) else { return nil }
-        guard let second = draw(weights: weights, isEligible: isEligible, skipping: first) else { return first }
+    static let drawsBeforeScan = 16
+    private var random: SplitMix64
+    private let weights: [Int]
+    private let primaries: Group
+    private let backups: Group
+
+    init(weights: [Int], isBackup: [Bool], seed: UInt64) {
+        random = SplitMix64(seed: seed)
+        self.weights = weights
+        primaries = Group(members: weights.indices.filter { !isBackup[$0] }, weights: weights)
+        backups = Group(members: weights.indices.filter { isBackup[$0] }, weights: weights)
+    }
+
+    mutating func pick(fromBackups: Bool, isEligible: (Int) -> Bool, activeConnections: (Int) -> Int) -> Int? {
+        guard let first = draw(fromBackups: fromBackups, isEligible: isEligible, skipping: -1) else { return nil }
+        guard let second = draw(fromBackups: fromBackups, isEligible: isEligible, skipping: first) else { return first }
         let firstLoad = activeConnections(first) * weights[second]
         let secondLoad = activeConnections(second) * weights[first]
         return secondLoad < firstLoad ? second : first
     }
 
-    /// An eligible server other than `skipping`, with probability weight / total
-    /// among those; nil if there is none.
-    private mutating func draw(weights: [Int], isEligible: (Int) -> Bool, skipping: Int) -> Int? {
-        guard !table.isEmpty else { return nil }
-        for _ in 0..<Self.drawsBeforeScan {
-            let index = table.draw(column: random.next(), coin: random.next())
-            if index != skipping && isEligible(index) { return index }
+    private mutating func draw(fromBackups: Bool, isEligible: (Int) -> Bool, skipping: Int) -> Int? {
+        // Passed on borrowed, so a pick retains no array.
+        fromBackups
+            ? Self.draw(from: backups, weights: weights, random: &random, isEligible: isEligible, skipping: skipping)
+            : Self.draw(from: primaries, weights: weights, random: &random, isEligible: isEligible, skipping: skipping)
+    }
+
+    /// An eligible server of `group` other than `skipping`, with probability
+    /// weight / total among those; nil if there is none.
+    private static func draw(from group: borrowing Group, weights: borrowing [Int], random: inout SplitMix64,
+                             isEligible: (Int) -> Bool, skipping: Int) -> Int? {
+        if group.members.count > Self.drawsBeforeScan {
+            for _ in 0..<Self.drawsBeforeScan {
+                let index = group.members[group.table.draw(column: random.next(), coin: random.next())]
+                if index != skipping && isEligible(index) { return index }
+            }
         }
         var total = 0
-        for index in weights.indices where index != skipping && isEligible(index) { total += weights[index] }
+        for index in group.members where index != skipping && isEligible(index) { total += weights[index] }
         guard total > 0 else { return nil }
         var target = Int(random.next() % UInt64(total))
-        for index in weights.indices where index != skipping && isEligible(index) {
+        for index in group.members where index != skipping && isEligible(index) {
             if target < weights[index] { return index }
             target -= weights[index]
         }

@@ -23,7 +23,7 @@ public struct ServerPicker: Sendable {
         self.algorithm = algorithm
         weights = servers.map(\.weight)
         rotation = SmoothWeightedRoundRobin(weights: weights)
-        randomTwo = RandomTwoChoices(weights: weights, seed: randomSeed)
+        randomTwo = RandomTwoChoices(weights: weights, isBackup: servers.map(\.isBackup), seed: randomSeed)
         let primaries = servers.indices.filter { !servers[$0].isBackup }
         let backups = servers.indices.filter { servers[$0].isBackup }
         switch algorithm {
@@ -53,7 +53,7 @@ public struct ServerPicker: Sendable {
         case .leastConnections:
             return leastConnections.pick(weights: weights, isEligible: isEligible, activeConnections: activeConnections)
         case .randomTwo:
-            return randomTwo.pick(weights: weights, isEligible: isEligible, activeConnections: activeConnections)
+            return randomTwo.pick(fromBackups: !primaryIsUp, isEligible: isEligible, activeConnections: activeConnections)
         case .sourceHash, .maglev:
             return (primaryIsUp ? primaryTable : backupTable).server(for: client.hash, isEligible: isEligible)
         }

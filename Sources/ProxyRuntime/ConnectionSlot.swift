@@ -16,8 +16,8 @@ struct ConnectionSlot {
     var listener: Int32 = -1
     var server: Int32 = -1
     var connectAttemptsLeft: Int32 = 0
-    /// When the current connect was submitted.
-    var connectStartedMilliseconds: Int64 = 0
+    /// When the current connect was submitted (`Reactor.stamp`).
+    var connectStartedStamp: UInt32 = 0
     /// Servers already tried for this connection, by index modulo 64: a tried
     /// server is never tried again; in pools of more than 64 servers a retry
     /// may also pass over an untried one sharing its bit.

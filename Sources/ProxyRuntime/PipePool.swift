@@ -5,7 +5,7 @@ import Glibc
 struct SplicePipe {
     var read: Int32
     var write: Int32
-    var capacity: Int
+    var capacity: Int32
 
     static let none = SplicePipe(read: -1, write: -1, capacity: 0)
 }
@@ -46,7 +46,7 @@ struct PipePool {
             return nil
         }
         inUse += 1
-        return SplicePipe(read: fds[0], write: fds[1], capacity: Int(size))
+        return SplicePipe(read: fds[0], write: fds[1], capacity: size)
     }
 
     /// Takes back an empty pipe for reuse.

@@ -51,7 +51,7 @@ extension Reactor {
                 buffers.recycle(Int(buffer))
                 buffer = next
             }
-            flow.pointee.spill.release()
+            flow.pointee.dropSpill()
         }
         releasePipes(slot)
         closeDetached(table.slots[Int(slot)].clientFd)

@@ -35,7 +35,7 @@ extension Reactor {
         load.add(1, pool: poolIndex, server: server)
         table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
         table.slots[Int(slot)].connectAttemptsLeft -= 1
-        table.slots[Int(slot)].connectStartedMilliseconds = nowMilliseconds
+        table.slots[Int(slot)].connectStartedStamp = stamp
 
         // connect → link timeout: the timeout cancels the connect with
         // -ECANCELED if it is still pending after `connect-timeout`.
@@ -61,9 +61,7 @@ extension Reactor {
             armReceive(slot, direction: 1)
             // What the client sent (or its EOF) while we connected goes on now.
             let fromClient = table.flow(slot, 0)
-            if fromClient.pointee.queueHead >= 0 || !fromClient.pointee.spill.isEmpty {
-                scheduleSend(slot, direction: 0, flow: fromClient)
-            }
+            if fromClient.pointee.queuedBytes > 0 { scheduleSend(slot, direction: 0, flow: fromClient) }
             passOnEndOfStreamIfDrained(slot, direction: 0)
             if !fromClient.pointee.receiving { resumeReceiveIfReady(slot, direction: 0) }
             return

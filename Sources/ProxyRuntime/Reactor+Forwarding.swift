@@ -113,10 +113,10 @@ extension Reactor {
         guard !flow.pointee.sendInFlight else { return }
         let destination = destinationFd(slot, direction)
         let sqe: UnsafeMutablePointer<io_uring_sqe>
-        if let spilled = flow.pointee.spill.unsentBytes {
+        if let spill = flow.pointee.spill {
             let flags = sendFlags(endingStream: flow.pointee.sourceClosed && flow.pointee.queueHead < 0)
             sqe = ring.nextSubmission()
-            io_uring_prep_send(sqe, destination, spilled, flow.pointee.spill.count, flags)
+            io_uring_prep_send(sqe, destination, spill.pointee.unsentBytes, spill.pointee.count, flags)
         } else {
             guard flow.pointee.queueHead >= 0 else { return }
             let head = Int(flow.pointee.queueHead)
@@ -145,7 +145,7 @@ extension Reactor {
         }
         track(sqe, .send(direction), slot)
         flow.pointee.sendInFlight = true
-        flow.pointee.sendStartedMilliseconds = nowMilliseconds
+        flow.pointee.sendStartedStamp = stamp
     }
 
     /// The last bytes before an EOF already received are held back (MSG_MORE)
@@ -173,7 +173,7 @@ extension Reactor {
             consumeSent(Int(result), from: flow)
         }
         if reclaiming { copyQueueOut(flow) }
-        if flow.pointee.queueHead >= 0 || !flow.pointee.spill.isEmpty {
+        if flow.pointee.queuedBytes > 0 {
             scheduleSend(slot, direction: direction, flow: flow)
         } else {
             flow.pointee.queueTail = -1
@@ -189,8 +189,9 @@ extension Reactor {
         flow.pointee.queuedBytes -= count
         // A spill is made only between sends, and `sendNext` sends it first:
         // if there is one, this send came from it.
-        if !flow.pointee.spill.isEmpty {
-            flow.pointee.spill.removeFirst(count)
+        if let spill = flow.pointee.spill {
+            spill.pointee.removeFirst(count)
+            if spill.pointee.isEmpty { flow.pointee.dropSpill() }
             return
         }
         var unaccounted = Int32(count)

@@ -35,7 +35,7 @@ extension Reactor {
     }
 
     private func reclaimBuffersFromStalledFlows() {
-        let stalledSince = nowMilliseconds - Self.reclaimIntervalMilliseconds
+        let interval = UInt32(Self.reclaimIntervalMilliseconds)
         var cancelled = 0
         var copied = 0
         for index in 0..<table.initializedCount {
@@ -45,7 +45,7 @@ extension Reactor {
                 for direction in 0..<2 {
                     let flow = table.flow(slot, direction)
                     guard flow.pointee.queueHead >= 0, flow.pointee.sendInFlight, !flow.pointee.reclaiming,
-                          flow.pointee.sendStartedMilliseconds <= stalledSince else { continue }
+                          stamp &- flow.pointee.sendStartedStamp >= interval else { continue }
                     // The send's iovecs point into the buffers: they can be
                     // reused only after its completion, which then does the copy.
                     flow.pointee.reclaiming = true
@@ -55,8 +55,8 @@ extension Reactor {
             case .connecting:
                 let fromClient = table.flow(slot, 0)
                 guard fromClient.pointee.queueHead >= 0,
-                      table.slots[index].connectStartedMilliseconds <= stalledSince else { continue }
-                copyQueueOut(fromClient)
+                      stamp &- table.slots[index].connectStartedStamp >= interval,
+                      copyQueueOut(fromClient) else { continue }
                 copied += 1
             case .free, .closing:
                 continue
@@ -69,15 +69,22 @@ extension Reactor {
     }
 
     /// Appends the queued buffers' bytes to the flow's spill and recycles the
-    /// buffers. Called only while no send of the flow is in flight.
-    func copyQueueOut(_ flow: UnsafeMutablePointer<Flow>) {
-        // On failure the flow simply keeps its buffers; a later round retries.
-        guard flow.pointee.queueHead >= 0,
-              flow.pointee.spill.reserve(adding: flow.pointee.queuedBytes - flow.pointee.spill.count) else { return }
+    /// buffers; false if there was nothing to copy or no memory for it (the
+    /// flow then keeps its buffers and a later round retries). Called only
+    /// while no send of the flow is in flight.
+    @discardableResult
+    func copyQueueOut(_ flow: UnsafeMutablePointer<Flow>) -> Bool {
+        assert(!flow.pointee.sendInFlight, "copying out buffers an in-flight send may still read")
+        guard flow.pointee.queueHead >= 0 else { return false }
+        let spill = flow.pointee.makeSpill()
+        guard spill.pointee.reserve(adding: flow.pointee.queuedBytes - spill.pointee.count) else {
+            if spill.pointee.isEmpty { flow.pointee.dropSpill() }
+            return false
+        }
         var buffer = Int(flow.pointee.queueHead)
         var offset = Int(flow.pointee.headOffset)
         while buffer >= 0 {
-            flow.pointee.spill.append(buffers.address(of: buffer) + offset, length: Int(bufferLength[buffer]) - offset)
+            spill.pointee.append(buffers.address(of: buffer) + offset, length: Int(bufferLength[buffer]) - offset)
             offset = 0
             let next = Int(bufferNext[buffer])
             buffers.recycle(buffer)
@@ -86,5 +93,6 @@ extension Reactor {
         flow.pointee.queueHead = -1
         flow.pointee.queueTail = -1
         flow.pointee.headOffset = 0
+        return true
     }
 }

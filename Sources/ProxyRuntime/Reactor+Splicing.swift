@@ -88,7 +88,7 @@ extension Reactor {
         let flow = table.flow(slot, direction)
         flow.pointee.spliceInInFlight = false
         // Account first, whatever the state: the pipe may go back to the pool.
-        if result > 0 { flow.pointee.pipeBytes += Int(result) }
+        if result > 0 { flow.pointee.pipeBytes += result }
         guard table.slots[Int(slot)].state == .forwarding else { return }
         switch result {
         case 0:
@@ -112,7 +112,7 @@ extension Reactor {
     func splicedOut(_ result: Int32, slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.spliceOutInFlight = false
-        if result > 0 { flow.pointee.pipeBytes -= Int(result) }
+        if result > 0 { flow.pointee.pipeBytes -= result }
         guard table.slots[Int(slot)].state == .forwarding else { return }
         switch result {
         case 1...:

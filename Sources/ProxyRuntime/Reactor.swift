@@ -36,6 +36,9 @@ final class Reactor {
     /// Flows with bytes to send once this batch of completions is handled.
     var scheduledSends: [FlowReference] = []
     var nowMilliseconds: Int64 = 0
+    /// `nowMilliseconds` in 32 bits, for per-flow time stamps: compare two by
+    /// their wrapping difference (good for intervals under 49 days).
+    var stamp: UInt32 { UInt32(truncatingIfNeeded: nowMilliseconds) }
     var accepting = true
     var acceptPausedForBuffers = false
     var lastBufferWarningMilliseconds: Int64?

@@ -14,13 +14,16 @@ struct SpillBuffer {
 
     var count: Int { end - start }
     var isEmpty: Bool { start == end }
-    /// Where the unsent bytes begin; valid until the next mutation.
-    var unsentBytes: UnsafeMutableRawPointer? { storage.map { $0 + start } }
+    /// Where the unsent bytes begin (nil when there are none); valid until
+    /// the next mutation.
+    var unsentBytes: UnsafeMutableRawPointer? { isEmpty ? nil : storage.map { $0 + start } }
 
     /// Makes room to append `additional` bytes, moving the unsent ones to the
     /// front first so the memory never outgrows what is still to be sent.
     /// False (nothing changed) if the memory cannot be had.
     mutating func reserve(adding additional: Int) -> Bool {
+        // Also keeps realloc away from size 0, where it frees the block.
+        guard additional > 0 else { return true }
         let unsent = count
         if let storage, start > 0 { memmove(storage, storage + start, unsent) }
         guard let grown = realloc(storage, unsent + additional) else {
@@ -44,6 +47,7 @@ struct SpillBuffer {
 
     /// Drops `sent` bytes from the front; frees the memory once all are sent.
     mutating func removeFirst(_ sent: Int) {
+        precondition(sent <= count, "more bytes sent than spilled")
         start += sent
         if start == end { release() }
     }

@@ -72,6 +72,39 @@ import Testing
         #expect(abs(shares[0] - 0.6) < 0.05 && abs(shares[1] - 0.2) < 0.05, "shares \(shares)")
     }
 
+    /// With equal loads the first server drawn wins, so counting picks
+    /// counts draws: they must follow the weights among eligible servers.
+    @Test func drawsFollowWeightsAmongEligibleServers() throws {
+        var picker = ServerPicker(servers: servers(weights: [3, 1, 1, 5]), algorithm: .randomTwo, randomSeed: 9)
+        var counts = [0, 0, 0, 0]
+        for _ in 0..<20_000 {
+            let picked = picker.pick(client: client(0), isUp: { $0 != 3 }, isExcluded: { _ in false },
+                                     activeConnections: { _ in 0 })
+            let server = try #require(picked)
+            counts[server] += 1
+        }
+        let shares = counts.map { Double($0) / 20_000 }
+        #expect(counts[3] == 0, "a down server was drawn")
+        #expect(abs(shares[0] - 0.6) < 0.02 && abs(shares[1] - 0.2) < 0.02 && abs(shares[2] - 0.2) < 0.02,
+                "shares \(shares)")
+    }
+
+    @Test func theScanOfAMostlyDownPoolKeepsTheWeights() throws {
+        // 2 of 300 up: nearly every alias draw misses, so picks come from the scan.
+        var weights = Array(repeating: 1, count: 300)
+        weights[7] = 3
+        var picker = ServerPicker(servers: servers(weights: weights), algorithm: .randomTwo, randomSeed: 4)
+        var counts = [7: 0, 150: 0]
+        for _ in 0..<8000 {
+            let picked = picker.pick(client: client(0), isUp: { $0 == 7 || $0 == 150 }, isExcluded: { _ in false },
+                                     activeConnections: { _ in 0 })
+            let server = try #require(picked)
+            counts[server, default: 0] += 1
+        }
+        #expect(counts.count == 2, "a down server was drawn: \(counts)")
+        #expect(abs(Double(counts[7]!) / 8000 - 0.75) < 0.03, "draws \(counts)")
+    }
+
     @Test func onlyEligibleServersAreDrawnAndByWeight() {
         var picker = ServerPicker(servers: servers(weights: [3, 1, 1]), algorithm: .randomTwo, randomSeed: 5)
         var active = [0, 0, 0]

@@ -136,7 +136,7 @@ extension EndToEnd {
             #expect(proxy.isAlive, "the proxy died\n\(proxy.stderrTail)")
         }
 
-        @Test("clients waiting on a server that never answers the connect do not hold the shared buffers: 24 clients send 64 KiB each and wait 4 s, 64 buffers; another connection is served meanwhile, and every request reaches the next server intact",
+        @Test("clients waiting on a server that never answers the connect do not hold the shared buffers: 24 clients send while their connects wait 4 s, 64 buffers; another connection is served meanwhile, every request reaches the next server intact (half of them with an EOF), resets of waiting clients harm nothing",
               .timeLimit(.minutes(1)))
         func pendingConnectsReleaseBuffers() throws {
             let stalled = try StalledServer()
@@ -145,10 +145,11 @@ extension EndToEnd {
             let toEcho = Endpoint.loopback(try Sockets.freePort())
             // Weighted 256 to 1, round-robin sends nearly every client to the
             // server that never answers; the requests wait there for the 4 s
-            // connect timeout, then go to the echo server. Each waiting
-            // client's recv queues up to 8 of the 64 buffers before
-            // back-pressure stops it, so 8 waiting ones would hold all of them
-            // until their timeouts.
+            // connect timeout, then go to the echo server. A first part of 3
+            // buffers from each of the 24 clients takes more than the 64
+            // buffers (their recvs stay armed: 4 full buffers in a row would
+            // ask for splicing, which stops the recv); the rest, sent after the
+            // first parts are copied out, queues behind the copies.
             let config = Conf.global("workers 1", "buffer-size 4k", "buffers 64", "log-level debug")
                 + Conf.listener("to-pool", bind: toPool, pool: "half-stalled")
                 + Conf.listener("to-echo", bind: toEcho, pool: "echo")
@@ -156,15 +157,23 @@ extension EndToEnd {
                             ["connect-timeout 4s", "retries 1"])
                 + Conf.pool("echo", servers: ["echo \(echo.endpoint)"])
             let proxy = try ProxyProcess(config: config, listening: [toPool, toEcho], keepingAlive: [stalled, echo])
+            let firstPart = 12 << 10
             let requests = (0..<24).map { Payload.random(count: 64 << 10, seed: UInt64(500 + $0)) }
             let started = monotonicNow()
             let clients = try requests.map { request in
                 let client = try proxy.connect(toPool, ioTimeout: 10)
-                try client.sendAll(request)
+                client.setSendBuffer(256 << 10)  // the whole request fits: sending never waits on the proxy
+                try client.sendAll(Array(request[..<firstPart]))
                 return client
             }
             #expect(proxy.waitForLog("copying out the queues of", timeout: 3),
                     "no waiting request was copied out of the buffers: the test proves nothing\n\(proxy.stderrTail)")
+            let (kept, reset) = (clients[..<22], clients[22...])
+            for client in reset { client.reset() }
+            for (index, client) in kept.enumerated() {
+                try client.sendAll(Array(requests[index][firstPart...]))
+                if index % 2 == 0 { try client.shutdownWrite() }
+            }
 
             let payload = Payload.random(count: 100_000, seed: 32)
             do {
@@ -174,10 +183,11 @@ extension EndToEnd {
                 Issue.record("no service while clients wait on a connect: \(error)\n\(proxy.stderrTail)")
             }
             #expect(monotonicNow() - started < 4, "served only once the waiting connects had timed out")
-            for (index, client) in clients.enumerated() {
+            for (index, client) in kept.enumerated() {
                 do {
-                    expectSameBytes(try client.readExactly(requests[index].count), requests[index],
-                                    "client \(index)\n\(proxy.stderrTail)")
+                    // The echo server half-closes back after an EOF.
+                    let echoed = index % 2 == 0 ? try client.readUntilEOF() : try client.readExactly(requests[index].count)
+                    expectSameBytes(echoed, requests[index], "client \(index)\n\(proxy.stderrTail)")
                 } catch {
                     Issue.record("client \(index) got no echo: \(error)\n\(proxy.stderrTail)")
                     break

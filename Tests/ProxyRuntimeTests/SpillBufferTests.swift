@@ -29,6 +29,25 @@ import Testing
         spill.release()
     }
 
+    @Test func aFailedReserveKeepsTheBytes() {
+        var spill = SpillBuffer()
+        append(Array(0..<50), to: &spill)
+        spill.removeFirst(20)
+        let reserved = spill.reserve(adding: Int.max / 2)
+        #expect(!reserved, "4 EiB reserved")
+        #expect(unsent(spill) == Array(20..<50))
+        append([99], to: &spill)
+        #expect(unsent(spill) == Array(20..<50) + [99])
+        spill.release()
+    }
+
+    @Test func reservingNothingAllocatesNothing() {
+        var spill = SpillBuffer()
+        let reserved = spill.reserve(adding: 0)
+        #expect(reserved)
+        #expect(spill.isEmpty && spill.unsentBytes == nil)
+    }
+
     @Test func freesItsMemoryOnceEverythingIsSent() {
         var spill = SpillBuffer()
         append([1, 2, 3], to: &spill)
