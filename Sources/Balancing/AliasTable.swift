@@ -32,8 +32,6 @@ struct AliasTable: Sendable {
         total = sum
     }
 
-    var isEmpty: Bool { threshold.isEmpty }
-
     /// An index drawn by weight, from two random numbers.
     func draw(column random: UInt64, coin: UInt64) -> Int {
         let column = Int(random % UInt64(threshold.count))
