@@ -8,11 +8,13 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     public var message: String
 
+    /// Control characters in `message` (from a quoted value, say) are written
+    /// as escapes, so that each error stays on one line of stderr.
     public init(path: String, line: Int, column: Int, message: String) {
         self.path = path
         self.line = line
         self.column = column
-        self.message = message
+        self.message = Self.escapingControlCharacters(message)
     }
 
     init(path: String, at location: SourceLocation, _ message: String) {
@@ -21,6 +23,22 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(path):\(line):\(column): \(message)"
+    }
+
+    private static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\r": escaped += "\\r"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            case _ where scalar.properties.generalCategory == .control:
+                escaped += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
 

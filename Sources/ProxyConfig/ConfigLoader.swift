@@ -7,24 +7,42 @@ import Darwin
 /// Reads, parses and validates `proxy.conf`. Either a complete `ProxyConfig` or
 /// every error in the file, in file order, each as `PATH:LINE:COLUMN: message`.
 public enum ConfigLoader {
-    public static func parse(_ text: String, path: String) -> Result<ProxyConfig, ConfigErrors> {
+    /// Looks a server's address up (a host name, say) the way the proxy will
+    /// when it starts: nil when it resolves, otherwise the reason it does not.
+    public typealias ServerAddressResolver = (Endpoint) -> String?
+
+    /// With `resolvingServers`, a server address that does not resolve is an
+    /// error of the file too, at its server line: `--check` then fails on a
+    /// file the proxy could not start with, as `haproxy -c` does.
+    public static func parse(_ text: String, path: String,
+                             resolvingServers resolve: ServerAddressResolver? = nil) -> Result<ProxyConfig, ConfigErrors> {
         var lexer = Lexer(path: path)
         let lines = lexer.lex(text)
         let parsed = Parser.parse(lines, path: path)
-        let errors = lexer.errors + parsed.errors + Validator(path: path).validate(parsed.config)
+        var errors = lexer.errors + parsed.errors + Validator(path: path).validate(parsed.config)
+        if let resolve {
+            for pool in parsed.config.pools {
+                for (server, location) in zip(pool.config.servers, pool.serverLocations) {
+                    if let reason = resolve(server.address) {
+                        errors.append(ConfigError(path: path, at: location,
+                                                  "server \(server.name): cannot resolve \(server.address): \(reason)"))
+                    }
+                }
+            }
+        }
         guard errors.isEmpty else {
             return .failure(ConfigErrors(inFileOrder(errors)))
         }
         return .success(parsed.config.proxyConfig)
     }
 
-    public static func load(path: String) -> Result<ProxyConfig, ConfigErrors> {
+    public static func load(path: String, resolvingServers resolve: ServerAddressResolver? = nil) -> Result<ProxyConfig, ConfigErrors> {
         switch readFile(path) {
         case .success(let bytes):
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: not valid UTF-8")]))
             }
-            return parse(text, path: path)
+            return parse(text, path: path, resolvingServers: resolve)
         case .failure(let reason):
             return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: \(reason.reason)")]))
         }

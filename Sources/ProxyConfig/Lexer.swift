@@ -14,7 +14,11 @@ struct Lexer {
 
     mutating func lex(_ text: String) -> [ConfigLine] {
         var lines: [ConfigLine] = []
-        for (index, rawLine) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var scalars = Substring(text).unicodeScalars
+        if scalars.first == "\u{FEFF}" {
+            scalars.removeFirst()  // the byte-order mark some editors write first
+        }
+        for (index, rawLine) in scalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var scalars = Array(rawLine)
             if scalars.last == "\r" {
                 scalars.removeLast()  // CRLF files

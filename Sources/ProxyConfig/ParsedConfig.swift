@@ -12,19 +12,28 @@ struct ParsedConfig {
         var config: ListenerConfig
         /// One per entry of `config.binds`: where its address stood.
         var bindLocations: [SourceLocation] = []
-        /// Where the pool name stood; nil when the listener has no `pool` line.
+        /// Where the pool name stood; nil when the listener has no valid `pool` line.
         var poolLocation: SourceLocation?
+        /// Every known directive the section has a line of, valid or not.
+        var directivesGiven: Set<String> = []
     }
 
     struct Pool {
         var config: PoolConfig
         /// One per entry of `config.servers`: where its name stood.
         var serverLocations: [SourceLocation] = []
+        /// Every known directive the section has a line of, valid or not.
+        var directivesGiven: Set<String> = []
     }
 
     var global = Global()
     var listeners: [Listener] = []
     var pools: [Pool] = []
+    /// Whether the file has a `listener` header at all, kept or dropped for an error.
+    var hasListenerHeader = false
+    /// Pools whose header had an error after their name: not in `pools`, yet not
+    /// to be reported as missing where a listener names them.
+    var droppedPoolNames: Set<String> = []
 
     var proxyConfig: ProxyConfig {
         ProxyConfig(global: global.settings, listeners: listeners.map(\.config), pools: pools.map(\.config))

@@ -37,6 +37,10 @@ struct Parser {
     private var section = Section.none
     /// The non-repeatable directives seen in the current section, to reject a second one.
     private var directivesInSection: [String: SourceLocation] = [:]
+    /// Every known directive the current section has a line of, valid or not, so
+    /// that a section whose only `bind` (say) is invalid is not also reported
+    /// as having none.
+    private var directivesGiven: Set<String> = []
 
     private init(path: String) {
         self.path = path
@@ -60,7 +64,7 @@ struct Parser {
     private mutating func header(_ line: ConfigLine) {
         closeSection()
         section = .skipped
-        guard !line.isMalformed else { return }
+        guard !line.isMalformed else { return openDroppedSection(line.tokens.first) }
         var arguments = ArgumentReader(path: path, tokens: line.tokens)
         let keyword = arguments.directive
         do throws(ConfigError) {
@@ -74,6 +78,7 @@ struct Parser {
                 section = .global(ParsedConfig.Global(location: keyword.location), keep: true)
                 try arguments.finish()
             case "listener":
+                config.hasListenerHeader = true
                 section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: "", location: keyword.location)), keep: false)
                 let name = try arguments.name("listener name")
                 try arguments.finish()
@@ -81,6 +86,7 @@ struct Parser {
             case "pool":
                 section = .pool(ParsedConfig.Pool(config: PoolConfig(name: "", location: keyword.location)), keep: false)
                 let name = try arguments.name("pool name")
+                section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: false)
                 try arguments.finish()
                 section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: true)
             default:
@@ -94,15 +100,42 @@ struct Parser {
         }
     }
 
+    /// A header the lexer could not read whole (a bad escape in its name, say):
+    /// if it starts with a section keyword, its directives are still checked,
+    /// then dropped.
+    private mutating func openDroppedSection(_ keyword: Token?) {
+        guard let keyword else { return }
+        switch keyword.text {
+        case "global":
+            section = .global(ParsedConfig.Global(location: keyword.location), keep: false)
+        case "listener":
+            config.hasListenerHeader = true
+            section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: "", location: keyword.location)), keep: false)
+        case "pool":
+            section = .pool(ParsedConfig.Pool(config: PoolConfig(name: "", location: keyword.location)), keep: false)
+        default:
+            break
+        }
+    }
+
     private mutating func closeSection() {
         switch section {
-        case .global(let global, keep: true): config.global = global
-        case .listener(let listener, keep: true): config.listeners.append(listener)
-        case .pool(let pool, keep: true): config.pools.append(pool)
-        default: break
+        case .global(let global, keep: true):
+            config.global = global
+        case .listener(var listener, keep: true):
+            listener.directivesGiven = directivesGiven
+            config.listeners.append(listener)
+        case .pool(var pool, keep: true):
+            pool.directivesGiven = directivesGiven
+            config.pools.append(pool)
+        case .pool(let pool, keep: false) where !pool.config.name.isEmpty:
+            config.droppedPoolNames.insert(pool.config.name)
+        default:
+            break
         }
         section = .none
         directivesInSection = [:]
+        directivesGiven = []
     }
 
     // MARK: Directives
@@ -134,6 +167,7 @@ struct Parser {
             guard let handler = table.handlers[name] else {
                 throw unknownDirective(arguments.directive, in: table.sectionKind)
             }
+            directivesGiven.insert(name)
             if !table.repeatable.contains(name) {
                 if let first = directivesInSection[name] {
                     throw arguments.error("given twice in this section (first at line \(first.line))")

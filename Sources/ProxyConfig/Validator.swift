@@ -10,7 +10,7 @@ struct Validator {
             errors.append(ConfigError(path: path, at: location, message))
         }
 
-        if config.listeners.isEmpty {
+        if config.listeners.isEmpty && !config.hasListenerHeader {
             report(SourceLocation(line: 1, column: 1), "no listener defined: the proxy would accept nothing")
         }
 
@@ -23,7 +23,7 @@ struct Validator {
         var bindOwners: [Endpoint: (listener: String, location: SourceLocation)] = [:]
         for listener in config.listeners {
             let name = listener.config.name
-            if listener.config.binds.isEmpty {
+            if listener.config.binds.isEmpty && !listener.directivesGiven.contains("bind") {
                 report(listener.config.location, "listener '\(name)' has no bind address")
             }
             for (bind, location) in zip(listener.config.binds, listener.bindLocations) {
@@ -34,10 +34,10 @@ struct Validator {
                 }
             }
             if let poolLocation = listener.poolLocation {
-                if !poolNames.contains(listener.config.pool) {
+                if !poolNames.contains(listener.config.pool) && !config.droppedPoolNames.contains(listener.config.pool) {
                     report(poolLocation, "pool: no pool named '\(listener.config.pool)' is defined")
                 }
-            } else {
+            } else if !listener.directivesGiven.contains("pool") {
                 report(listener.config.location, "listener '\(name)' has no pool")
             }
         }
@@ -48,7 +48,7 @@ struct Validator {
         }
 
         for pool in config.pools {
-            if pool.config.servers.isEmpty {
+            if pool.config.servers.isEmpty && !pool.directivesGiven.contains("server") {
                 report(pool.config.location, "pool '\(pool.config.name)' has no servers")
             }
             let servers = zip(pool.config.servers, pool.serverLocations).map { ($0.name, $1) }

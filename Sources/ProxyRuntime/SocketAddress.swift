@@ -32,7 +32,7 @@ public final class SocketAddress: @unchecked Sendable, CustomStringConvertible {
 
     /// Resolves `endpoint` (a literal address or a host name) to its first
     /// TCP address. Throws a message fit for an operator when it cannot.
-    public static func resolve(_ endpoint: Endpoint) throws -> SocketAddress {
+    public static func resolve(_ endpoint: Endpoint) throws(ResolveError) -> SocketAddress {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_NUMERICSERV
@@ -43,6 +43,19 @@ public final class SocketAddress: @unchecked Sendable, CustomStringConvertible {
         }
         defer { freeaddrinfo(results) }
         return SocketAddress(copying: address, length: first.pointee.ai_addrlen, description: endpoint.description)
+    }
+}
+
+extension SocketAddress {
+    /// Why `endpoint` does not resolve, or nil when it does: the check
+    /// `ConfigLoader` makes of every server address before the proxy starts.
+    public static func unresolvableReason(_ endpoint: Endpoint) -> String? {
+        do {
+            _ = try resolve(endpoint)
+            return nil
+        } catch {
+            return error.reason
+        }
     }
 }
 

@@ -24,7 +24,7 @@ struct RingProxyCommand: ParsableCommand {
 
     func run() throws {
         let loaded: ProxyConfig
-        switch ConfigLoader.load(path: config) {
+        switch ConfigLoader.load(path: config, resolvingServers: SocketAddress.unresolvableReason) {
         case .failure(let problems):
             for problem in problems.errors {
                 FileHandle.standardError.write(Data((problem.description + "\n").utf8))

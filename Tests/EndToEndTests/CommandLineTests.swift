@@ -100,6 +100,30 @@ extension EndToEnd {
                 "no \(path):6:COLUMN: ...not supported yet; stderr:\n\(outcome.stderr)")
         }
 
+        /// `.invalid` never resolves (RFC 6761); `localhost` always does, from /etc/hosts.
+        @Test("--check: a server host name that does not resolve exits 1 at its line", .timeLimit(.minutes(1)))
+        func checkUnresolvableServer() throws {
+            let scratch = try ScratchDirectory()
+            let path = try scratch.write(
+                "names.conf",
+                """
+                listener web
+                    bind 127.0.0.1:18080
+                    pool app
+
+                pool app
+                    server near localhost:19001
+                    server far nowhere.invalid:19002
+
+                """)
+            let outcome = try ProxyProcess.run(["--check", "--config", path])
+            #expect(outcome.status == 1, "stderr:\n\(outcome.stderr)")
+            let errors = Self.errorLines(outcome.stderr, path: path)
+            #expect(errors.map(\.line) == [7], "stderr:\n\(outcome.stderr)")
+            #expect(errors.first?.message.hasPrefix("server far: cannot resolve nowhere.invalid:19002") == true,
+                    "stderr:\n\(outcome.stderr)")
+        }
+
         @Test("--version exits 0 and prints a version", .timeLimit(.minutes(1)))
         func version() throws {
             let outcome = try ProxyProcess.run(["--version"])

@@ -113,7 +113,6 @@ import Testing
 
     @Test func reportsAnInvalidPoolReference() {
         #expect(errorLines(validListenerAndPool + "listener other\n    bind 127.0.0.1:1\n    pool \"my pool\"\n") == [
-            "proxy.conf:6:1: listener 'other' has no pool",
             "proxy.conf:8:10: pool: invalid pool name 'my pool': use letters, digits, '-', '_' and '.'",
         ])
     }
@@ -189,6 +188,71 @@ import Testing
             "proxy.conf:2:5: admin: not supported yet",
             "proxy.conf:2:11: admin: 127.0.0.1:8080 is already bound by listener 'web' at line 4",
         ])
+    }
+
+    @Test func reportsAnInvalidLineOnlyOnceNotAlsoAsMissing() {
+        // The only bind, pool and server lines are invalid, and so are the
+        // headers of the only other listener and of a pool a listener names:
+        // each is reported where it stands, not again as "has no ..." or
+        // "no pool named".
+        let text = """
+            listener web
+                bind 127.0.0.1:0
+                pool a/b
+            listener other
+                bind 127.0.0.1:8081
+                pool spare
+            pool app
+                server a 127.0.0.1:0
+            pool spare extra
+                server s 127.0.0.1:9001
+
+            """
+        #expect(errorLines(text) == [
+            "proxy.conf:2:10: bind: invalid address '127.0.0.1:0': port must be a number from 1 to 65535",
+            "proxy.conf:3:10: pool: invalid pool name 'a/b': use letters, digits, '-', '_' and '.'",
+            "proxy.conf:8:14: server: invalid address '127.0.0.1:0': port must be a number from 1 to 65535",
+            "proxy.conf:9:12: pool: unexpected argument 'extra'",
+        ])
+        #expect(errorLines("listener web!\n    bind 127.0.0.1:8080\n    pool app\npool app\n    server a 127.0.0.1:9001\n") == [
+            "proxy.conf:1:10: listener: invalid listener name 'web!': use letters, digits, '-', '_' and '.'",
+        ])
+    }
+
+    @Test func checksTheDirectivesUnderAHeaderTheLexerCouldNotRead() {
+        #expect(errorLines(#"listener "w\q"# + "\n    bind 127.0.0.1:0\n    pool app\npool app\n    server a 127.0.0.1:9001\n") == [
+            #"proxy.conf:1:12: invalid escape '\q' (use \r \n \t \\ \" or \xHH)"#,
+            "proxy.conf:2:10: bind: invalid address '127.0.0.1:0': port must be a number from 1 to 65535",
+        ])
+        #expect(errorLines(validListenerAndPool + #"pool "p\q"# + "\n    retries many\n") == [
+            #"proxy.conf:6:8: invalid escape '\q' (use \r \n \t \\ \" or \xHH)"#,
+            "proxy.conf:7:13: retries: expected a whole number, got 'many'",
+        ])
+    }
+
+    @Test func writesControlCharactersOfValuesAsEscapes() {
+        #expect(errorLines(of: #"    bind "127.0.0.1:99999\r\n\x01""#, in: .listener) == [
+            #"proxy.conf:2:10: bind: invalid address '127.0.0.1:99999\r\n\x01': port must be a number from 1 to 65535"#,
+        ])
+    }
+
+    @Test func reportsServerAddressesThatDoNotResolveWhenAskedTo() {
+        let text = validListenerAndPool + "pool names\n    server good app.example:80\n    server bad nowhere.invalid:81\n"
+        var asked: [String] = []
+        let result = ConfigLoader.parse(text, path: "proxy.conf", resolvingServers: { endpoint in
+            asked.append(endpoint.description)
+            return endpoint.host == "nowhere.invalid" ? "Name or service not known" : nil
+        })
+        guard case .failure(let errors) = result else {
+            Issue.record("a server that does not resolve was accepted")
+            return
+        }
+        #expect(errors.errors.map(\.description) == [
+            "proxy.conf:8:12: server bad: cannot resolve nowhere.invalid:81: Name or service not known",
+        ])
+        #expect(asked == ["127.0.0.1:9001", "app.example:80", "nowhere.invalid:81"])
+        // Without a resolver the loader does no lookups (it stays free of I/O).
+        #expect(errorLines(text).isEmpty)
     }
 
     // MARK: One pass, every error

@@ -35,6 +35,15 @@ import Testing
         #expect(lines[0].tokens.map(\.text) == ["global"])
     }
 
+    @Test func skipsALeadingByteOrderMark() {
+        let (lines, errors) = lex("\u{FEFF}global\n    workers 2\n")
+        #expect(errors.isEmpty)
+        #expect(lines.first?.tokens.first?.text == "global")
+        #expect(lines.first?.tokens.first?.location.column == 1)
+        // Anywhere else it is part of a word.
+        #expect(lex("global\n\u{FEFF}pool app\n").lines.last?.tokens.first?.text == "\u{FEFF}pool")
+    }
+
     @Test func acceptsCRLFLineEndings() {
         let (lines, errors) = lex("global\r\n    workers 2\r\n")
         #expect(errors.isEmpty)
