@@ -62,7 +62,9 @@ extension Reactor {
         } else if result == -ENOBUFS {
             flow.pointee.starved = true
             starved.append(reference(slot, direction: direction))
-        } else if result != -ECANCELED {
+        } else if result != -ECANCELED && result != -EAGAIN {
+            // (EAGAIN: as for sends, a socket left non-blocking by splicing; the
+            // recv is armed again below.)
             return closeConnection(slot)
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
@@ -163,11 +165,17 @@ extension Reactor {
         guard table.slots[Int(slot)].state == .forwarding else { return }
         let reclaiming = flow.pointee.reclaiming
         flow.pointee.reclaiming = false
-        // A send cancelled to reclaim its buffers has sent nothing: without
-        // MSG_WAITALL, io_uring completes a send at its first progress. (One
-        // interrupted on an io-wq worker ends with EINTR instead.)
-        let cancelled = reclaiming && (result == -ECANCELED || result == -EINTR)
-        guard result > 0 || cancelled else { return closeConnection(slot) }
+        // Two ways a send ends having sent nothing, without harm to the connection:
+        // - cancelled to reclaim its buffers: without MSG_WAITALL, io_uring
+        //   completes a send at its first progress (one interrupted on an io-wq
+        //   worker ends with EINTR instead);
+        // - EAGAIN on a socket that splicing left non-blocking: a wake-up without
+        //   room (the peer's FIN wakes every waiter) makes io_uring retry the
+        //   send once more after its poll, then hand it to io-wq, where a
+        //   non-blocking socket does not wait.
+        // Either way the bytes are still queued, and the send starts again.
+        let sentNothing = result == -EAGAIN || (reclaiming && (result == -ECANCELED || result == -EINTR))
+        guard result > 0 || sentNothing else { return closeConnection(slot) }
         if result > 0 {
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)

@@ -21,6 +21,10 @@ final class BackendServer: @unchecked Sendable {
         /// Sends without end, never reads: a download the client may never take.
         /// The stream is 32-bit big-endian words counting up from 0 (`floodStream`).
         case flood
+        /// Reads `upload` bytes first, then sends the `.flood` stream in 1 KiB
+        /// chunks with a short pause after each: a download the proxy reads in
+        /// chunks shorter than its buffers, so recv/send carry it, never splice.
+        case trickleAfterUpload(Int)
     }
 
     /// Where the server listens (with the real port).
@@ -55,6 +59,15 @@ final class BackendServer: @unchecked Sendable {
     /// Connections accepted and not yet closed by this server.
     var openConnections: Int { core.state.withLock { $0.open.count } }
 
+    /// Waits (bounded) until no flood or trickle send has made progress for
+    /// `quiet` seconds: everything between this server and its clients is full.
+    @discardableResult
+    func waitForSendsToStall(quiet: Double, timeout: Double) -> Bool {
+        waitUntil(timeout: timeout) {
+            core.state.withLock { $0.lastSendProgress.map { monotonicNow() - $0 >= quiet } ?? false }
+        }
+    }
+
     /// Waits (bounded) until at least `count` connections have been accepted.
     @discardableResult
     func waitForAccepted(_ count: Int, timeout: Double = 5) -> Bool {
@@ -86,6 +99,7 @@ final class BackendServer: @unchecked Sendable {
             var stopping = false
             var accepted = 0
             var open: Set<Int32> = []  // accepted sockets not yet closed
+            var lastSendProgress: Double?  // when a flood or trickle send last went through
         }
 
         let behavior: Behavior
@@ -160,7 +174,13 @@ final class BackendServer: @unchecked Sendable {
                 case .replyThenEOF(let reply):
                     startHandler(fd) { $0.replyThenEOF($1, reply: reply) }
                 case .flood:
-                    startHandler(fd) { $0.flood($1) }
+                    startHandler(fd) { $0.flood($1, blockBytes: 64 * 1024, pauseMicroseconds: 0) }
+                case .trickleAfterUpload(let upload):
+                    startHandler(fd) { core, fd in
+                        if core.receive(fd, count: upload) {
+                            core.flood(fd, blockBytes: 1024, pauseMicroseconds: 100)
+                        }
+                    }
                 }
             }
         }
@@ -189,16 +209,36 @@ final class BackendServer: @unchecked Sendable {
             }
         }
 
-        /// Sends the counting stream until an error (the peer closed) or stop().
-        private func flood(_ fd: Int32) {
-            let wordsPerBlock: UInt32 = 16 * 1024
-            var block = [UInt8](repeating: 0, count: Int(wordsPerBlock) * 4)
+        /// Sends the counting stream in blocks of `blockBytes` (a multiple of 4),
+        /// pausing after each, until an error (the peer closed) or stop().
+        private func flood(_ fd: Int32, blockBytes: Int, pauseMicroseconds: UInt32) {
+            let wordsPerBlock = UInt32(blockBytes / 4)
+            var block = [UInt8](repeating: 0, count: blockBytes)
             var first: UInt32 = 0
             let deadline = monotonicNow() + Self.maxLifetime
             repeat {
                 BackendServer.fillFloodWords(&block, from: first)
                 first &+= wordsPerBlock
-            } while monotonicNow() < deadline && sendAll(fd, block)
+                guard monotonicNow() < deadline, sendAll(fd, block) else { return }
+                state.withLock { $0.lastSendProgress = monotonicNow() }
+                if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
+            } while true
+        }
+
+        /// Reads and drops `count` bytes; false on EOF, an error or stop().
+        private func receive(_ fd: Int32, count: Int) -> Bool {
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            var left = count
+            while left > 0 {
+                if isStopping { return false }
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, left), 0) }
+                if n > 0 {
+                    left -= n
+                } else if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                    return false
+                }
+            }
+            return true
         }
 
         /// Echoes until EOF (then half-closes), an error, or stop().

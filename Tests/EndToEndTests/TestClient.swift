@@ -50,9 +50,13 @@ final class TestClient: @unchecked Sendable {
 
     /// Connects within `connectTimeout`; afterwards every blocking call is bounded by `ioTimeout`.
     /// `source`: the local address to connect from (any port), e.g. "127.0.0.7".
-    init(_ endpoint: Endpoint, from source: String? = nil, connectTimeout: Double = 5, ioTimeout: Double = 10) throws {
+    /// `receiveBuffer`: SO_RCVBUF, set before connecting so that the window
+    /// offered to the proxy stays that small.
+    init(_ endpoint: Endpoint, from source: String? = nil, receiveBuffer: Int32? = nil,
+         connectTimeout: Double = 5, ioTimeout: Double = 10) throws {
         self.endpoint = endpoint
         fd = try Sockets.tcpSocket(family: endpoint.family)
+        if let receiveBuffer { Sockets.setOption(fd, SOL_SOCKET, SO_RCVBUF, receiveBuffer) }
         do {
             if let source {
                 let local = Endpoint(host: source, port: 0)
