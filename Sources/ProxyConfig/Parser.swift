@@ -61,10 +61,12 @@ struct Parser {
 
     // MARK: Sections
 
+    /// A header opens its section as dropped (its directives are checked, then
+    /// discarded) and keeps it once the whole line has been read without error.
     private mutating func header(_ line: ConfigLine) {
         closeSection()
-        section = .skipped
-        guard !line.isMalformed else { return openDroppedSection(line.tokens.first) }
+        openDroppedSection(line.tokens.first)
+        guard !line.isMalformed else { return }
         var arguments = ArgumentReader(path: path, tokens: line.tokens)
         let keyword = arguments.directive
         do throws(ConfigError) {
@@ -72,20 +74,17 @@ struct Parser {
             case "global":
                 // An earlier `global` section was committed by closeSection().
                 if let first = config.global.location {
-                    section = .global(ParsedConfig.Global(location: keyword.location), keep: false)
                     throw arguments.error("section given twice (first at line \(first.line))")
                 }
-                section = .global(ParsedConfig.Global(location: keyword.location), keep: true)
                 try arguments.finish()
+                section = .global(ParsedConfig.Global(location: keyword.location), keep: true)
             case "listener":
-                config.hasListenerHeader = true
-                section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: "", location: keyword.location)), keep: false)
                 let name = try arguments.name("listener name")
                 try arguments.finish()
                 section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: name, location: keyword.location)), keep: true)
             case "pool":
-                section = .pool(ParsedConfig.Pool(config: PoolConfig(name: "", location: keyword.location)), keep: false)
                 let name = try arguments.name("pool name")
+                // Named, so that a listener naming it is not told it does not exist.
                 section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: false)
                 try arguments.finish()
                 section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: true)
@@ -100,10 +99,12 @@ struct Parser {
         }
     }
 
-    /// A header the lexer could not read whole (a bad escape in its name, say):
-    /// if it starts with a section keyword, its directives are still checked,
-    /// then dropped.
+    /// The section a header opens before it is known to be valid, also when
+    /// the lexer could not read the line whole (a bad escape in its name, say):
+    /// one whose directives are checked, then dropped; none (`.skipped`) for
+    /// an unknown keyword.
     private mutating func openDroppedSection(_ keyword: Token?) {
+        section = .skipped
         guard let keyword else { return }
         switch keyword.text {
         case "global":
