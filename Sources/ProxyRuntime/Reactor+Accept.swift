@@ -29,11 +29,14 @@ extension Reactor {
         }
     }
 
-    /// Accepts may be armed: not draining, and provided buffers to spare.
-    private var acceptAllowed: Bool { accepting && !acceptPausedForBuffers }
+    /// Accepts may be armed: not draining, provided buffers to spare, and no
+    /// client accepted earlier still waiting for a descriptor.
+    private var acceptAllowed: Bool { accepting && !acceptPausedForBuffers && waitingForDescriptor.isEmpty }
 
+    /// Clients waiting for a descriptor go first: they were accepted earlier.
     func retryAccepts() {
         acceptRetryAtMilliseconds = .max
+        connectClientsWaitingForDescriptors()
         guard acceptAllowed else { return }
         for socketIndex in listenSockets.indices where !listenSockets[socketIndex].acceptArmed {
             armAccept(socketIndex)
@@ -109,7 +112,7 @@ extension Reactor {
         for socket in listenSockets { closeDetached(socket.fd) }
     }
 
-    private func cancelAccepts() {
+    func cancelAccepts() {
         for socketIndex in listenSockets.indices where listenSockets[socketIndex].acceptArmed {
             let cancel = ring.nextSubmission()
             io_uring_prep_cancel64(cancel, acceptTag(socketIndex), 0)

@@ -57,6 +57,11 @@ extension Reactor {
         closeDetached(table.slots[Int(slot)].clientFd)
         if table.slots[Int(slot)].serverFd >= 0 { closeDetached(table.slots[Int(slot)].serverFd) }
         table.free(slot)
+        // The closes above run with the next submit: clients waiting for a
+        // descriptor try again in the turn after it.
+        if !waitingForDescriptor.isEmpty {
+            acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + 1)
+        }
     }
 
     /// Timer expiry: close the connection if nothing moved for `idle-timeout`,

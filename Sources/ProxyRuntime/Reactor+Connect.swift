@@ -25,7 +25,11 @@ extension Reactor {
         let address = pool.servers[server].address
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            logger.warning("cannot open a socket to \(pool.servers[server].name): \(String(cString: strerror(errno)))")
+            let error = errno
+            if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                return waitForDescriptor(slot, error: error)
+            }
+            logger.warning("cannot open a socket to \(pool.servers[server].name): \(String(cString: strerror(error)))")
             return closeConnection(slot)
         }
         var one: Int32 = 1
@@ -47,6 +51,40 @@ extension Reactor {
         let timeout = ring.nextSubmission()
         io_uring_prep_link_timeout(timeout, pool.connectTimeout, 0)
         track(timeout, .connectTimeout, slot)
+    }
+
+    /// Out of descriptors for a server socket: the client is kept, not closed
+    /// (SPEC §3: running out of descriptors slows accepting down). It waits,
+    /// receiving as before, while accepting pauses so that newer clients wait
+    /// in the listen backlog; every `acceptBackoffMilliseconds` the waiting
+    /// clients try again, oldest first, as descriptors of closed connections
+    /// come free. `idle-timeout` still bounds the wait.
+    private func waitForDescriptor(_ slot: Int32, error: Int32) {
+        table.slots[Int(slot)].connectStartedStamp = stamp  // reclaiming treats the wait as a pending connect
+        waitingForDescriptor.append(reference(slot, direction: 0))
+        if waitingForDescriptor.count == 1 {
+            cancelAccepts()
+            if lastDescriptorWarningMilliseconds.map({ nowMilliseconds - $0 >= 10_000 }) ?? true {
+                lastDescriptorWarningMilliseconds = nowMilliseconds
+                logger.warning("no descriptor for a server socket (\(String(cString: strerror(error)))): clients wait, accepting paused")
+            }
+        }
+        acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+    }
+
+    /// Connects the clients waiting for a descriptor, oldest first, until one
+    /// has to wait again; the rest keep their place behind it.
+    func connectClientsWaitingForDescriptors() {
+        guard !waitingForDescriptor.isEmpty else { return }
+        let waiting = waitingForDescriptor
+        waitingForDescriptor.removeAll(keepingCapacity: true)
+        for entry in waiting where isCurrent(entry) && table.slots[Int(entry.slot)].state == .connecting {
+            if waitingForDescriptor.isEmpty {
+                connectToNextServer(entry.slot)
+            } else {
+                waitingForDescriptor.append(entry)
+            }
+        }
     }
 
     func connected(_ slot: Int32, result: Int32) {

@@ -42,6 +42,10 @@ final class Reactor {
     var accepting = true
     var acceptPausedForBuffers = false
     var lastBufferWarningMilliseconds: Int64?
+    /// Clients accepted while no descriptor was left for their server socket,
+    /// oldest first; accepting is paused while there are any.
+    var waitingForDescriptor: [FlowReference] = []
+    var lastDescriptorWarningMilliseconds: Int64?
     var lastReclaimMilliseconds: Int64 = 0
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
@@ -119,7 +123,7 @@ final class Reactor {
         for socketIndex in listenSockets.indices { armAccept(socketIndex) }
         armMailbox()
         while true {
-            let wait = max(timers.nextTickMilliseconds - nowMilliseconds, 1)
+            let wait = max(min(timers.nextTickMilliseconds, acceptRetryAtMilliseconds) - nowMilliseconds, 1)
             ring.submitAndWait(timeoutNanoseconds: wait * 1_000_000)
             nowMilliseconds = MonotonicClock.milliseconds()
             ring.drainCompletions { completion in
