@@ -37,6 +37,7 @@ extension Reactor {
     func retryAccepts() {
         acceptRetryAtMilliseconds = .max
         connectClientsWaitingForDescriptors()
+        if waitingForDescriptor.isEmpty { replenishSpareDescriptors() }
         guard acceptAllowed else { return }
         for socketIndex in listenSockets.indices where !listenSockets[socketIndex].acceptArmed {
             armAccept(socketIndex)

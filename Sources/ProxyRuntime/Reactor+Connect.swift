@@ -23,7 +23,7 @@ extension Reactor {
             return closeConnection(slot)
         }
         let address = pool.servers[server].address
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = openServerSocket(family: address.family)
         guard fd >= 0 else {
             let error = errno
             if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
@@ -51,6 +51,33 @@ extension Reactor {
         let timeout = ring.nextSubmission()
         io_uring_prep_link_timeout(timeout, pool.connectTimeout, 0)
         track(timeout, .connectTimeout, slot)
+    }
+
+    /// A socket for a server, out of the reserve if the descriptors have run
+    /// out: a multishot accept can take every free descriptor for clients in
+    /// one burst, and clients that all wait for a server socket would free
+    /// none, so a few descriptors are held back for server sockets alone.
+    /// -1 with errno set when there is none.
+    private func openServerSocket(family: Int32) -> Int32 {
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(family, type, 0)
+        guard fd < 0, errno == EMFILE || errno == ENFILE, let spare = spareDescriptors.popLast() else { return fd }
+        close(spare)
+        // Refilled once no client waits for a descriptor.
+        acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+        return socket(family, type, 0)
+    }
+
+    /// Opens reserve descriptors up to `spareDescriptorCount`, as far as the limit allows.
+    func replenishSpareDescriptors() {
+        while spareDescriptors.count < Self.spareDescriptorCount {
+            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+                return
+            }
+            spareDescriptors.append(fd)
+        }
     }
 
     /// Out of descriptors for a server socket: the client is kept, not closed

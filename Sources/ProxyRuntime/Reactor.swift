@@ -46,6 +46,9 @@ final class Reactor {
     /// oldest first; accepting is paused while there are any.
     var waitingForDescriptor: [FlowReference] = []
     var lastDescriptorWarningMilliseconds: Int64?
+    /// Descriptors held in reserve (on /dev/null) for server sockets: see
+    /// `openServerSocket`.
+    var spareDescriptors: [Int32] = []
     var lastReclaimMilliseconds: Int64 = 0
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
@@ -60,6 +63,8 @@ final class Reactor {
 
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
+    /// Descriptors each reactor holds in reserve for server sockets.
+    static let spareDescriptorCount = 4
     static let maxSendVectors = 16
     /// Flows splicing at once per reactor: each holds a 1 MiB pipe (two
     /// descriptors); the others stay on recv/send.
@@ -115,6 +120,7 @@ final class Reactor {
                 listenSockets.append(ListenSocketState(fd: try ListenSocket.open(address), listener: listenerIndex))
             }
         }
+        replenishSpareDescriptors()
     }
 
     /// The event loop: one submit-and-wait per turn, then every completion.

@@ -12,8 +12,13 @@ extension EndToEnd {
             let echo = try BackendServer(.echo)
             // 48 descriptors: a few for the ring, signals and the listener, then two per connection.
             let proxy = try ProxyProcess.forwarding(to: [echo], global: ["workers 1"], fileDescriptorLimit: 48)
+            // All 60 wait in the listen backlog of a stopped proxy: once it runs
+            // again, its multishot accept takes clients until no descriptor is
+            // left, and those must not all wait for a server socket forever.
+            proxy.signal(SIGSTOP)
             let clients = try (0..<60).map { _ in try proxy.connect(ioTimeout: 2) }
             for (index, client) in clients.enumerated() { try client.sendAll([UInt8(index)]) }
+            proxy.signal(SIGCONT)
             sleep(seconds: 0.5)  // for every client that can be served to be
             var served: [Int] = []
             var waiting: [Int] = []
