@@ -15,6 +15,17 @@ extension EndToEnd {
             }
         }
 
+        /// Runs `--check` on `text` saved as `fileName`, expects exit 1, and
+        /// returns the errors reported for the file, with stderr for messages.
+        static func rejectedByCheck(_ fileName: String, _ text: String) throws
+            -> (errors: [(line: Int, column: Int, message: String)], stderr: String) {
+            let scratch = try ScratchDirectory()
+            let path = try scratch.write(fileName, text)
+            let outcome = try ProxyProcess.run(["--check", "--config", path])
+            #expect(outcome.status == 1, "stderr:\n\(outcome.stderr)")
+            return (errorLines(outcome.stderr, path: path), outcome.stderr)
+        }
+
         @Test("--check: a valid config exits 0", .timeLimit(.minutes(1)))
         func checkValid() throws {
             let scratch = try ScratchDirectory()
@@ -53,8 +64,7 @@ extension EndToEnd {
 
         @Test("--check: two errors exit 1 and both are reported as PATH:LINE:COLUMN", .timeLimit(.minutes(1)))
         func checkTwoErrors() throws {
-            let scratch = try ScratchDirectory()
-            let path = try scratch.write(
+            let (errors, stderr) = try Self.rejectedByCheck(
                 "invalid.conf",
                 """
                 global
@@ -70,17 +80,14 @@ extension EndToEnd {
                     server web1 127.0.0.1:19001
 
                 """)
-            let outcome = try ProxyProcess.run(["--check", "--config", path])
-            #expect(outcome.status == 1, "stderr:\n\(outcome.stderr)")
-            let lines = Self.errorLines(outcome.stderr, path: path).map(\.line)
-            #expect(lines.contains(2), "no \(path):2:COLUMN: error for `workers many`; stderr:\n\(outcome.stderr)")
-            #expect(lines.contains(10), "no \(path):10:COLUMN: error for `connect-timeout forever`; stderr:\n\(outcome.stderr)")
+            let lines = errors.map(\.line)
+            #expect(lines.contains(2), "no invalid.conf:2:COLUMN: error for `workers many`; stderr:\n\(stderr)")
+            #expect(lines.contains(10), "no invalid.conf:10:COLUMN: error for `connect-timeout forever`; stderr:\n\(stderr)")
         }
 
         @Test("--check: health-check is rejected as not supported yet", .timeLimit(.minutes(1)))
         func checkHealthCheckNotSupported() throws {
-            let scratch = try ScratchDirectory()
-            let path = try scratch.write(
+            let (errors, stderr) = try Self.rejectedByCheck(
                 "health.conf",
                 """
                 listener web
@@ -92,19 +99,15 @@ extension EndToEnd {
                     server web1 127.0.0.1:19001
 
                 """)
-            let outcome = try ProxyProcess.run(["--check", "--config", path])
-            #expect(outcome.status == 1, "stderr:\n\(outcome.stderr)")
-            let errors = Self.errorLines(outcome.stderr, path: path)
             #expect(
                 errors.contains { $0.line == 6 && $0.message.contains("not supported yet") },
-                "no \(path):6:COLUMN: ...not supported yet; stderr:\n\(outcome.stderr)")
+                "no health.conf:6:COLUMN: ...not supported yet; stderr:\n\(stderr)")
         }
 
         /// `.invalid` never resolves (RFC 6761); `localhost` always does, from /etc/hosts.
         @Test("--check: a server host name that does not resolve exits 1 at its line", .timeLimit(.minutes(1)))
         func checkUnresolvableServer() throws {
-            let scratch = try ScratchDirectory()
-            let path = try scratch.write(
+            let (errors, stderr) = try Self.rejectedByCheck(
                 "names.conf",
                 """
                 listener web
@@ -116,12 +119,9 @@ extension EndToEnd {
                     server far nowhere.invalid:19002
 
                 """)
-            let outcome = try ProxyProcess.run(["--check", "--config", path])
-            #expect(outcome.status == 1, "stderr:\n\(outcome.stderr)")
-            let errors = Self.errorLines(outcome.stderr, path: path)
-            #expect(errors.map(\.line) == [7], "stderr:\n\(outcome.stderr)")
+            #expect(errors.map(\.line) == [7], "stderr:\n\(stderr)")
             #expect(errors.first?.message.hasPrefix("server far: cannot resolve nowhere.invalid:19002") == true,
-                    "stderr:\n\(outcome.stderr)")
+                    "stderr:\n\(stderr)")
         }
 
         @Test("--version exits 0 and prints a version", .timeLimit(.minutes(1)))
