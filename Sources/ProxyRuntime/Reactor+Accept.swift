@@ -20,10 +20,10 @@ extension Reactor {
         listenSockets[socketIndex].acceptArmed = false
         guard acceptAllowed else { return }
         switch -completion.res {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+        case _ where Self.isOutOfResources(-completion.res):
             // Out of descriptors or memory: accepting again at once would spin.
             logger.warning("accept paused for \(Self.acceptBackoffMilliseconds)ms: \(String(cString: strerror(-completion.res)))")
-            acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+            retryAccepts(within: Self.acceptBackoffMilliseconds)
         default:
             armAccept(socketIndex)
         }
@@ -32,6 +32,17 @@ extension Reactor {
     /// Accepts may be armed: not draining, provided buffers to spare, and no
     /// client accepted earlier still waiting for a descriptor.
     private var acceptAllowed: Bool { accepting && !acceptPausedForBuffers && waitingForDescriptor.isEmpty }
+
+    /// Errors that say descriptors or kernel memory ran out: worth a retry
+    /// later, not at once.
+    static func isOutOfResources(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
+    }
+
+    /// Has `retryAccepts` run in `milliseconds` at the latest.
+    func retryAccepts(within milliseconds: Int64) {
+        acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + milliseconds)
+    }
 
     /// Clients waiting for a descriptor go first: they were accepted earlier.
     func retryAccepts() {

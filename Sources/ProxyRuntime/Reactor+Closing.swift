@@ -60,7 +60,7 @@ extension Reactor {
         // The closes above run with the next submit: clients waiting for a
         // descriptor try again in the turn after it.
         if !waitingForDescriptor.isEmpty {
-            acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + 1)
+            retryAccepts(within: 1)
         }
     }
 

@@ -26,7 +26,7 @@ extension Reactor {
         let fd = openServerSocket(family: address.family)
         guard fd >= 0 else {
             let error = errno
-            if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+            if Self.isOutOfResources(error) {
                 return waitForDescriptor(slot, error: error)
             }
             logger.warning("cannot open a socket to \(pool.servers[server].name): \(String(cString: strerror(error)))")
@@ -64,7 +64,7 @@ extension Reactor {
         guard fd < 0, errno == EMFILE || errno == ENFILE, let spare = spareDescriptors.popLast() else { return fd }
         close(spare)
         // Refilled once no client waits for a descriptor.
-        acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+        retryAccepts(within: Self.acceptBackoffMilliseconds)
         return socket(family, type, 0)
     }
 
@@ -73,7 +73,7 @@ extension Reactor {
         while spareDescriptors.count < Self.spareDescriptorCount {
             let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+                retryAccepts(within: Self.acceptBackoffMilliseconds)
                 return
             }
             spareDescriptors.append(fd)
@@ -96,7 +96,7 @@ extension Reactor {
                 logger.warning("no descriptor for a server socket (\(String(cString: strerror(error)))): clients wait, accepting paused")
             }
         }
-        acceptRetryAtMilliseconds = min(acceptRetryAtMilliseconds, nowMilliseconds + Self.acceptBackoffMilliseconds)
+        retryAccepts(within: Self.acceptBackoffMilliseconds)
     }
 
     /// Connects the clients waiting for a descriptor, oldest first, until one
