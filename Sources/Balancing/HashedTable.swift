@@ -20,9 +20,6 @@ struct HashedTable: Sendable {
     /// source-hash: each server weight times, in smooth weighted round-robin
     /// order so that neighbouring entries (the fallbacks) are different servers.
     static func weighted(members: [Int], weights: [Int]) -> HashedTable {
-        guard !members.isEmpty else { return HashedTable(entries: []) }
-        var rotation = SmoothWeightedRoundRobin(weights: members.map { weights[$0] })
-        let total = members.reduce(0) { $0 + weights[$1] }
-        return HashedTable(entries: (0..<total).map { _ in Int32(members[rotation.next { _ in true }!]) })
+        HashedTable(entries: SmoothWeightedRoundRobin.cycle(of: members, weights: weights))
     }
 }

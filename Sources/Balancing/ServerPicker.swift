@@ -2,27 +2,34 @@
 ///
 /// Candidates are the primaries that are up, or, while no primary is up, the
 /// backups that are up; `isExcluded` removes the servers this connection
-/// already tried. One picker per reactor and pool: no shared state, no locks.
-/// `activeConnections` is the reactor's own count per server: with clients
-/// spread over reactors by SO_REUSEPORT, each reactor's share of the load
-/// mirrors the whole, and nothing on the hot path touches another core's
-/// cache lines.
+/// already tried. One picker per reactor and pool, no locks: what must be
+/// exact across reactors is shared through atomics, the round-robin position
+/// (`SharedRoundRobin`, passed in) and `activeConnections` (the caller's
+/// counts); the tables of the hashing algorithms are the same in every
+/// reactor by construction.
 public struct ServerPicker: Sendable {
     public let servers: [BalancedServer]
     public let algorithm: BalancingAlgorithm
     private let weights: [Int]
-    private var rotation: SmoothWeightedRoundRobin
+    private let sharedRotation: SharedRoundRobin?
+    /// This reactor's own rotation over the eligible servers, for when the
+    /// shared cycle's draws find none (most of the pool unable to take one).
+    private var localRotation: SmoothWeightedRoundRobin
     private var leastConnections = LeastConnections()
     private var randomTwo: RandomTwoChoices
     /// For the hashing algorithms: one table over the primaries, one over the backups.
     private let primaryTable: HashedTable
     private let backupTable: HashedTable
 
-    public init(servers: [BalancedServer], algorithm: BalancingAlgorithm, randomSeed: UInt64) {
+    /// `rotation` is the round-robin position shared by the pool's pickers in
+    /// every reactor; without one (round-robin only), the picker has its own.
+    public init(servers: [BalancedServer], algorithm: BalancingAlgorithm, randomSeed: UInt64,
+                rotation: SharedRoundRobin? = nil) {
         self.servers = servers
         self.algorithm = algorithm
         weights = servers.map(\.weight)
-        rotation = SmoothWeightedRoundRobin(weights: weights)
+        sharedRotation = algorithm == .roundRobin ? rotation ?? SharedRoundRobin(servers: servers) : nil
+        localRotation = SmoothWeightedRoundRobin(weights: weights)
         randomTwo = RandomTwoChoices(weights: weights, isBackup: servers.map(\.isBackup), seed: randomSeed)
         let primaries = servers.indices.filter { !servers[$0].isBackup }
         let backups = servers.indices.filter { servers[$0].isBackup }
@@ -49,7 +56,8 @@ public struct ServerPicker: Sendable {
         }
         switch algorithm {
         case .roundRobin:
-            return rotation.next(where: isEligible)
+            if let server = sharedRotation?.next(fromBackups: !primaryIsUp, where: isEligible) { return server }
+            return localRotation.next(where: isEligible)
         case .leastConnections:
             return leastConnections.pick(weights: weights, isEligible: isEligible, activeConnections: activeConnections)
         case .randomTwo:

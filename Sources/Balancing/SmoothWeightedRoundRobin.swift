@@ -27,4 +27,13 @@ public struct SmoothWeightedRoundRobin: Sendable {
         scores[best] -= total
         return best
     }
+
+    /// One whole cycle over `members` (server indices): each member its
+    /// weight's number of times, in the order the rotation picks them.
+    static func cycle(of members: [Int], weights: [Int]) -> [Int32] {
+        guard !members.isEmpty else { return [] }
+        var rotation = SmoothWeightedRoundRobin(weights: members.map { weights[$0] })
+        let total = members.reduce(0) { $0 + weights[$1] }
+        return (0..<total).map { _ in Int32(members[rotation.next { _ in true }!]) }
+    }
 }

@@ -13,7 +13,7 @@ extension Reactor {
         timers.cancel(slot)
         if table.slots[Int(slot)].server >= 0 {
             let poolIndex = model.listeners[Int(table.slots[Int(slot)].listener)].poolIndex
-            load.add(-1, pool: poolIndex, server: Int(table.slots[Int(slot)].server))
+            model.pools[poolIndex].load[Int(table.slots[Int(slot)].server)].add(-1)
         }
         model.listeners[Int(table.slots[Int(slot)].listener)].limit.release()
         model.globalLimit.release()

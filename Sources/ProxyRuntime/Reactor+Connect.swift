@@ -11,13 +11,13 @@ extension Reactor {
         let tried = table.slots[Int(slot)].triedServers
         let now = nowMilliseconds
         let poolIndex = listener.poolIndex
-        let load = self.load
+        let load = pool.load
         guard table.slots[Int(slot)].connectAttemptsLeft > 0,
               let server = pickers[poolIndex].pick(
                   client: table.slots[Int(slot)].client,
                   isUp: { pool.health[$0].isUp(atMilliseconds: now) },
                   isExcluded: { tried & (1 << UInt64($0 & 63)) != 0 },
-                  activeConnections: { load.active(pool: poolIndex, server: $0) })
+                  activeConnections: { load[$0].active })
         else {
             logger.debug("no server left to try in pool \(pool.name); closing client")
             return closeConnection(slot)
@@ -36,7 +36,7 @@ extension Reactor {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         table.slots[Int(slot)].serverFd = fd
         table.slots[Int(slot)].server = Int32(server)
-        load.add(1, pool: poolIndex, server: server)
+        load[server].add(1)
         table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
         table.slots[Int(slot)].connectAttemptsLeft -= 1
         table.slots[Int(slot)].connectStartedStamp = stamp
@@ -134,7 +134,7 @@ extension Reactor {
         let server = pool.servers[serverIndex]
         let reason = result == -ECANCELED ? "timed out" : String(cString: strerror(-result))
         logger.debug("connect to \(server.name) (\(server.address)) failed: \(reason)")
-        load.add(-1, pool: poolIndex, server: serverIndex)
+        pool.load[serverIndex].add(-1)
         if pool.health[serverIndex].connectFailed(atMilliseconds: nowMilliseconds) {
             logger.warning("server \(server.name) of pool \(pool.name) is down after \(pool.health[serverIndex].fall) failed connects (last: \(reason)); trying it again in \(pool.health[serverIndex].retryAfterMilliseconds)ms")
         }

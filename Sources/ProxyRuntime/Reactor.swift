@@ -27,9 +27,9 @@ final class Reactor {
 
     var listenSockets: [ListenSocketState] = []
     var pipes = PipePool(capacity: Reactor.maxSplicingFlows)
-    /// One balancer per pool, private to this reactor, and its view of the load.
+    /// One balancer per pool; what must be exact across reactors (the
+    /// round-robin position, the load per server) it shares through the pool.
     var pickers: [ServerPicker]
-    let load: ServerLoad
     var lastHealthSweepMilliseconds: Int64 = 0
     /// Flows whose recv ran out of provided buffers.
     var starved: [FlowReference] = []
@@ -92,9 +92,8 @@ final class Reactor {
         // Reactors draw different random sequences, so random-two does not herd.
         let seed = UInt64(index + 1) &* 0x9e37_79b9_7f4a_7c15 ^ UInt64(MonotonicClock.milliseconds())
         pickers = model.pools.map {
-            ServerPicker(servers: $0.balancedServers, algorithm: $0.algorithm, randomSeed: seed)
+            ServerPicker(servers: $0.balancedServers, algorithm: $0.algorithm, randomSeed: seed, rotation: $0.rotation)
         }
-        load = ServerLoad(serversPerPool: model.pools.map(\.servers.count))
         highWaterBytes = 8 * model.bufferSize
         lowWaterBytes = 2 * model.bufferSize
 

@@ -22,6 +22,10 @@ final class RuntimePool: @unchecked Sendable {
     let algorithm: BalancingAlgorithm
     /// Passive health per server, shared by every reactor.
     let health: [ServerHealth]
+    /// Connections per server, counted by every reactor.
+    let load: [ServerLoad]
+    /// The round-robin position every reactor's picker takes turns from.
+    let rotation: SharedRoundRobin?
     let retries: Int
     /// Read by the kernel when a connect's linked timeout is submitted.
     let connectTimeout: UnsafeMutablePointer<__kernel_timespec>
@@ -33,6 +37,8 @@ final class RuntimePool: @unchecked Sendable {
         }
         balancedServers = config.servers.map { BalancedServer(name: $0.name, weight: $0.weight, isBackup: $0.backup) }
         algorithm = BalancingAlgorithm(config.balance)
+        load = config.servers.map { _ in ServerLoad() }
+        rotation = algorithm == .roundRobin ? SharedRoundRobin(servers: balancedServers) : nil
         // Until active checks exist, the health-check defaults (fall 3, interval 2s)
         // govern the passive ones.
         let checks = config.healthCheck ?? HealthCheckConfig(kind: .tcp)

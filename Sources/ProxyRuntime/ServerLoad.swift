@@ -1,27 +1,17 @@
-/// This reactor's count of connections assigned to each server of each pool
-/// (connecting or established), for least-connections and random-two.
-/// Private to the reactor: no atomics, no shared cache lines.
-struct ServerLoad {
-    private let counts: UnsafeMutablePointer<Int32>
-    private let poolStart: [Int]
+import Synchronization
 
-    init(serversPerPool: [Int]) {
-        var start = 0
-        poolStart = serversPerPool.map { count in
-            defer { start += count }
-            return start
-        }
-        counts = .allocate(capacity: max(start, 1))
-        counts.initialize(repeating: 0, count: max(start, 1))
-    }
+/// Connections assigned to one server (connecting or established) by every
+/// reactor, for least-connections and random-two, so that a pick sees the
+/// whole load however clients are spread over reactors. Touched once when a
+/// connection is assigned and once when it ends, never per byte.
+final class ServerLoad: Sendable {
+    private let assigned = Atomic<Int>(0)
 
     @inline(__always)
-    func active(pool: Int, server: Int) -> Int {
-        Int(counts[poolStart[pool] + server])
-    }
+    var active: Int { assigned.load(ordering: .relaxed) }
 
     @inline(__always)
-    func add(_ delta: Int32, pool: Int, server: Int) {
-        counts[poolStart[pool] + server] += delta
+    func add(_ delta: Int) {
+        assigned.wrappingAdd(delta, ordering: .relaxed)
     }
 }
