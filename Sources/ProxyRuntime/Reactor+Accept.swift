@@ -22,7 +22,9 @@ extension Reactor {
         switch -completion.res {
         case _ where Self.isOutOfResources(-completion.res):
             // Out of descriptors or memory: accepting again at once would spin.
-            logger.warning("accept paused for \(Self.acceptBackoffMilliseconds)ms: \(String(cString: strerror(-completion.res)))")
+            if let heldBack = acceptPauseWarnings.admit(atMilliseconds: nowMilliseconds) {
+                logger.warning("accept paused for \(Self.acceptBackoffMilliseconds)ms: \(String(cString: strerror(-completion.res)))\(heldBack)")
+            }
             retryAccepts(within: Self.acceptBackoffMilliseconds)
         default:
             armAccept(socketIndex)
@@ -101,10 +103,8 @@ extension Reactor {
         let free = buffers.buffersFree
         if !acceptPausedForBuffers && free < buffers.bufferCount / 8 {
             acceptPausedForBuffers = true
-            // Pauses can come and go many times a second: warn every 10 s at most.
-            if lastBufferWarningMilliseconds.map({ nowMilliseconds - $0 >= 10_000 }) ?? true {
-                lastBufferWarningMilliseconds = nowMilliseconds
-                logger.warning("provided buffers low (\(free) of \(buffers.bufferCount) free): accepting paused")
+            if let heldBack = bufferWarnings.admit(atMilliseconds: nowMilliseconds) {
+                logger.warning("provided buffers low (\(free) of \(buffers.bufferCount) free): accepting paused\(heldBack)")
             }
             cancelAccepts()
         } else if acceptPausedForBuffers && free >= buffers.bufferCount / 4 {

@@ -91,9 +91,8 @@ extension Reactor {
         waitingForDescriptor.append(reference(slot, direction: 0))
         if waitingForDescriptor.count == 1 {
             cancelAccepts()
-            if lastDescriptorWarningMilliseconds.map({ nowMilliseconds - $0 >= 10_000 }) ?? true {
-                lastDescriptorWarningMilliseconds = nowMilliseconds
-                logger.warning("no descriptor for a server socket (\(String(cString: strerror(error)))): clients wait, accepting paused")
+            if let heldBack = descriptorWarnings.admit(atMilliseconds: nowMilliseconds) {
+                logger.warning("no descriptor for a server socket (\(String(cString: strerror(error)))): clients wait, accepting paused\(heldBack)")
             }
         }
         retryAccepts(within: Self.acceptBackoffMilliseconds)

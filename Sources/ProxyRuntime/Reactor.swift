@@ -41,11 +41,12 @@ final class Reactor {
     var stamp: UInt32 { UInt32(truncatingIfNeeded: nowMilliseconds) }
     var accepting = true
     var acceptPausedForBuffers = false
-    var lastBufferWarningMilliseconds: Int64?
+    var bufferWarnings = WarningThrottle()
     /// Clients accepted while no descriptor was left for their server socket,
     /// oldest first; accepting is paused while there are any.
     var waitingForDescriptor: [FlowReference] = []
-    var lastDescriptorWarningMilliseconds: Int64?
+    var descriptorWarnings = WarningThrottle()
+    var acceptPauseWarnings = WarningThrottle()
     /// Descriptors held in reserve (on /dev/null) for server sockets: see
     /// `openServerSocket`.
     var spareDescriptors: [Int32] = []

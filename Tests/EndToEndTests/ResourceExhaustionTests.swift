@@ -54,6 +54,40 @@ extension EndToEnd {
             try expectServedAgain(proxy)
         }
 
+        @Test("short of descriptors and buffers under churn: each warning once per 10 s, not once per retry; clients are still served",
+              .timeLimit(.minutes(1)))
+        func shortageWarningsAreThrottled() throws {
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(
+                to: [echo], global: ["workers 1", "buffer-size 512", "buffers 16"], fileDescriptorLimit: 40)
+            // 40 clients connect, echo a few chunks and close, again and again,
+            // for 3 s: accepting pauses for descriptors (retried every 100 ms)
+            // and for buffers (resumed as they come back) many times a second.
+            let deadline = Date().addingTimeInterval(3)
+            let churners = (0..<40).map { index in
+                Worker(name: "churn-\(index)") { () -> Int in
+                    var served = 0
+                    while Date() < deadline {
+                        guard let client = try? proxy.connect(ioTimeout: 1) else { continue }
+                        let chunk = [UInt8](repeating: UInt8(index), count: 1500)
+                        if (try? (0..<3).allSatisfy { _ in try client.roundTrip(chunk, timeout: 1) == chunk }) == true {
+                            served += 1
+                        }
+                        client.close()
+                    }
+                    return served
+                }
+            }
+            let served = churners.compactMap { try? $0.join(timeout: 15)?.get() }.reduce(0, +)
+            #expect(served > 0, "no client was served\n\(proxy.stderrTail)")
+            #expect(proxy.isAlive, "\(proxy.stderrTail)")
+            for warning in ["accept paused", "provided buffers low"] {
+                let count = proxy.stderrText.components(separatedBy: warning).count - 1
+                #expect(count <= 1, "'\(warning)' logged \(count) times by one reactor in about 3 s\n\(proxy.stderrTail)")
+            }
+            try expectServedAgain(proxy)
+        }
+
         @Test("out of provided buffers: 40 busy connections share 16 small buffers, every byte arrives, nothing stalls",
               .timeLimit(.minutes(1)))
         func buffersRunOut() throws {
