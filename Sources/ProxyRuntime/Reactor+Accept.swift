@@ -110,7 +110,9 @@ extension Reactor {
         } else if acceptPausedForBuffers && free >= buffers.bufferCount / 4 {
             acceptPausedForBuffers = false
             logger.debug("provided buffers available again (\(free) free): accepting")
-            retryAccepts()
+            // A retry already due (after running out of descriptors) stands:
+            // accepting sooner would most likely fail the same way.
+            if acceptRetryAtMilliseconds == .max { retryAccepts() }
         }
     }
 
