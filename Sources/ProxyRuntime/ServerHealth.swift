@@ -40,12 +40,21 @@ final class ServerHealth: Sendable {
         }
     }
 
-    /// Counts a failed connect; true when it took the server out of rotation.
+    /// Counts a failed connect. True only for the failure that takes the
+    /// server out of rotation when it was in: one "down" to log per outage.
+    /// - Connects picked before the server went down fail after it did, in a
+    ///   burst: while it is down they change nothing.
+    /// - Reactors reaching `fall` at once race for the mark; one wins.
+    /// - Failing again when tried after `retryAfter`, before any reactor saw
+    ///   it back, it goes down again without a second "down".
     func connectFailed(atMilliseconds now: Int64) -> Bool {
-        guard consecutiveFailures.wrappingAdd(1, ordering: .relaxed).newValue >= fall else { return false }
+        let downUntil = downUntilMilliseconds.load(ordering: .relaxed)
+        guard downUntil <= now,
+              consecutiveFailures.wrappingAdd(1, ordering: .relaxed).newValue >= fall,
+              downUntilMilliseconds.compareExchange(
+                  expected: downUntil, desired: now + retryAfterMilliseconds, ordering: .relaxed).exchanged
+        else { return false }
         consecutiveFailures.store(0, ordering: .relaxed)
-        downUntilMilliseconds.store(now + retryAfterMilliseconds, ordering: .relaxed)
-        outOfRotation.store(true, ordering: .relaxed)
-        return true
+        return !outOfRotation.exchange(true, ordering: .relaxed)
     }
 }

@@ -26,6 +26,31 @@ extension EndToEnd {
             #expect(echo.acceptedConnections == 6)
         }
 
+        @Test("a burst of clients at a dead server: every one is served by the live one, and the outage is logged once",
+              .timeLimit(.minutes(1)))
+        func burstAtDeadServerLogsOneOutage() throws {
+            let dead = try Sockets.closedEndpoint()
+            let echo = try BackendServer(.echo)
+            // Weight 5: most of the burst is sent to the dead server before
+            // its third refused connect takes it down.
+            let proxy = try ProxyProcess.forwarding(
+                to: ["dead \(dead) weight 5", "live \(echo.endpoint)"],
+                global: ["workers 1"],
+                pool: ["retries 2"],
+                keepingAlive: [echo])
+            let clients = try (0..<40).map { _ in try proxy.connect(ioTimeout: 5) }
+            for (index, client) in clients.enumerated() {
+                do {
+                    #expect(try client.roundTrip([UInt8(index)], timeout: 5) == [UInt8(index)], "client \(index)")
+                } catch {
+                    Issue.record("client \(index): \(error)\n\(proxy.stderrTail)")
+                }
+                client.close()
+            }
+            let downLines = proxy.stderrText.components(separatedBy: "server dead of pool app is down").count - 1
+            #expect(downLines == 1, "one outage logged \(downLines) times\n\(proxy.stderrTail)")
+        }
+
         @Test("a server that never answers: after connect-timeout the next one gets what the client sent meanwhile, EOF included", .timeLimit(.minutes(1)))
         func connectTimeoutKeepsEarlyData() throws {
             let stalled = try StalledServer()
