@@ -7,13 +7,7 @@ extension EndToEnd {
     struct Failover {
         @Test("a dead first server: every connection goes on to the live one", .timeLimit(.minutes(1)))
         func deadFirstServer() throws {
-            let dead = try Sockets.closedEndpoint()
-            let echo = try BackendServer(.echo)
-            let proxy = try ProxyProcess.forwarding(
-                to: ["dead \(dead)", "live \(echo.endpoint)"],
-                global: ["workers 1"],
-                pool: ["retries 1", "connect-timeout 1s"],
-                keepingAlive: [echo])
+            let (proxy, echo) = try Self.deadThenLive(dead: "", pool: ["retries 1", "connect-timeout 1s"])
             for index in 0..<6 {
                 let payload = Payload.random(count: 1000 + index, seed: UInt64(index + 1))
                 let client = try proxy.connect(ioTimeout: 5)
@@ -26,18 +20,23 @@ extension EndToEnd {
             #expect(echo.acceptedConnections == 6)
         }
 
+        /// One reactor, and a pool of server `dead` (nothing listening; `options`
+        /// end its line) then `live`, an echo backend.
+        private static func deadThenLive(dead options: String, pool: [String]) throws -> (ProxyProcess, BackendServer) {
+            let dead = try Sockets.closedEndpoint()
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(
+                to: ["dead \(dead)\(options)", "live \(echo.endpoint)"], global: ["workers 1"], pool: pool,
+                keepingAlive: [echo])
+            return (proxy, echo)
+        }
+
         @Test("a burst of clients at a dead server: every one is served by the live one, and the outage is logged once",
               .timeLimit(.minutes(1)))
         func burstAtDeadServerLogsOneOutage() throws {
-            let dead = try Sockets.closedEndpoint()
-            let echo = try BackendServer(.echo)
             // Weight 5: most of the burst is sent to the dead server before
             // its third refused connect takes it down.
-            let proxy = try ProxyProcess.forwarding(
-                to: ["dead \(dead) weight 5", "live \(echo.endpoint)"],
-                global: ["workers 1"],
-                pool: ["retries 2"],
-                keepingAlive: [echo])
+            let (proxy, _) = try Self.deadThenLive(dead: " weight 5", pool: ["retries 2"])
             let clients = try (0..<40).map { _ in try proxy.connect(ioTimeout: 5) }
             for (index, client) in clients.enumerated() {
                 do {
