@@ -51,7 +51,10 @@ public struct ServerPicker: Sendable {
                               activeConnections: (Int) -> Int) -> Int? {
         let candidates = servers
         let primaryIsUp = candidates.indices.contains { !candidates[$0].isBackup && isUp($0) }
-        let isEligible = { (index: Int) in
+        // A local function, not a closure in a `let`: that closure's context
+        // was allocated on the heap at every pick (37 against 16 ns per
+        // source-hash pick in balancing-bench).
+        func isEligible(_ index: Int) -> Bool {
             candidates[index].isBackup != primaryIsUp && isUp(index) && !isExcluded(index)
         }
         switch algorithm {
