@@ -11,6 +11,9 @@ struct ArgumentReader {
     private var seenOptions: Set<String> = []
     /// Where the most recently read argument stood.
     private(set) var lastArgumentLocation: SourceLocation
+    /// Errors of values read with `keepingError`, for the caller to report
+    /// with whatever else the line holds.
+    private(set) var keptErrors: [ConfigError] = []
 
     init(path: String, tokens: [Token]) {
         self.path = path
@@ -47,6 +50,19 @@ struct ArgumentReader {
     }
 
     var isAtEnd: Bool { position >= arguments.endIndex }
+
+    /// Reads one value with `read`; if it is invalid, keeps the error and
+    /// returns nil, so that the directive goes on with its other arguments
+    /// and one pass reports every bad value of the line (SPEC §1: every
+    /// error in the file).
+    mutating func keepingError<Value>(_ read: (inout ArgumentReader) throws(ConfigError) -> Value) -> Value? {
+        do throws(ConfigError) {
+            return try read(&self)
+        } catch {
+            keptErrors.append(error)
+            return nil
+        }
+    }
 
     /// Rejects arguments left over after the directive took what it needs.
     func finish() throws(ConfigError) {

@@ -177,12 +177,13 @@ struct Parser {
             }
             try handler(&target, &arguments)
             try arguments.finish()
-            if let rejection = UnsupportedFeatures.rejection(of: line.tokens, path: path) {
+            if arguments.keptErrors.isEmpty, let rejection = UnsupportedFeatures.rejection(of: line.tokens, path: path) {
                 throw rejection
             }
         } catch {
             errors.append(error)
         }
+        errors.append(contentsOf: arguments.keptErrors)
     }
 
     private func unknownDirective(_ directive: Token, in sectionKind: String) -> ConfigError {

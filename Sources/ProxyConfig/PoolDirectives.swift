@@ -28,16 +28,26 @@ enum PoolDirectives {
                 pool.config.healthCheck = try healthCheck(&arguments)
             },
             "server": { (pool, arguments) throws(ConfigError) in
-                let name = try arguments.name("server name")
+                // A bad name, address or weight does not hide the others' errors.
+                let name = arguments.keepingError { (line) throws(ConfigError) in try line.name("server name") }
                 let nameLocation = arguments.lastArgumentLocation
-                var server = ServerConfig(name: name, address: try arguments.endpoint("address", allowingHostNames: true))
+                if name == nil && arguments.isAtEnd { return }  // `server` alone: "missing address" would add nothing
+                let address = arguments.keepingError { (line) throws(ConfigError) in
+                    try line.endpoint("address", allowingHostNames: true)
+                }
+                var weight: Int?
+                var backup = false
                 while let option = try arguments.nextOption(ServerOption.self) {
                     switch option {
-                    case .weight: server.weight = try arguments.integer("weight", in: 1...256)
-                    case .backup: server.backup = true
+                    case .weight:
+                        weight = arguments.keepingError { (line) throws(ConfigError) in
+                            try line.integer("weight", in: 1...256)
+                        }
+                    case .backup: backup = true
                     }
                 }
-                pool.config.servers.append(server)
+                guard let name, let address, arguments.keptErrors.isEmpty else { return }
+                pool.config.servers.append(ServerConfig(name: name, address: address, weight: weight ?? 1, backup: backup))
                 pool.serverLocations.append(nameLocation)
             },
         ],

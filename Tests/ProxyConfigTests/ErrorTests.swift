@@ -300,6 +300,19 @@ import Testing
         ])
     }
 
+    @Test func reportsEveryBadValueOfAServerLine() {
+        #expect(errorLines(of: "    server b/c 127.0.0.1:99999 weight 0", in: .pool) == [
+            "proxy.conf:2:12: server: invalid server name 'b/c': use letters, digits, '-', '_' and '.'",
+            "proxy.conf:2:16: server: invalid address '127.0.0.1:99999': port must be a number from 1 to 65535",
+            "proxy.conf:2:39: server: weight must be between 1 and 256, got 0",
+        ])
+        // A server line in error adds no server: its pool is not also reported
+        // as empty, and a later line with its name is no duplicate.
+        #expect(errorLines("pool app\n    server a 127.0.0.1:0\n    server a 127.0.0.1:9001\n"
+                           + "listener web\n    bind 127.0.0.1:8080\n    pool app\n")
+                == ["proxy.conf:2:14: server: invalid address '127.0.0.1:0': port must be a number from 1 to 65535"])
+    }
+
     @Test func describesErrorsOnePerLine() {
         let errors = ConfigErrors([
             ConfigError(path: "a.conf", line: 3, column: 7, message: "first"),
