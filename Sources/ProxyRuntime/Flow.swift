@@ -55,6 +55,9 @@ struct Flow {
     /// A read (write) splice, or the poll that waits to retry it, is in flight.
     var spliceInInFlight = false
     var spliceOutInFlight = false
+    /// A read splice found no room (or no data) while the pipe held bytes
+    /// that a write splice is taking out: the next read waits for that write.
+    var spliceInAwaitsRoom = false
 
     var isDrained: Bool { queueHead < 0 && spill == nil && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
 

@@ -97,6 +97,15 @@ extension Reactor {
         case 1...:
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             noteSpliceSize(Int(result), flow: flow)
+        case -EAGAIN where flow.pointee.pipeBytes > 0 && flow.pointee.spliceOutInFlight:
+            // EAGAIN says the source has nothing, or the pipe has no room: a
+            // pipe counts its fill in slots, one per piece of socket data, so
+            // pieces that lie apart in memory (small segments) fill its 256
+            // slots long before its byte capacity. A poll of the source would
+            // find it readable at once and the read would fail again, on and
+            // on, while the destination does not read. The write splice under
+            // way makes the room: the read waits for it.
+            flow.pointee.spliceInAwaitsRoom = true
         case -EAGAIN:
             flow.pointee.spliceInInFlight = true
             awaitReadiness(of: sourceFd(slot, direction), events: POLLIN,
@@ -112,7 +121,10 @@ extension Reactor {
     func splicedOut(_ result: Int32, slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
         flow.pointee.spliceOutInFlight = false
-        if result > 0 { flow.pointee.pipeBytes -= result }
+        if result > 0 {
+            flow.pointee.pipeBytes -= result
+            flow.pointee.spliceInAwaitsRoom = false
+        }
         guard table.slots[Int(slot)].state == .forwarding else { return }
         switch result {
         case 1...:
@@ -159,7 +171,7 @@ extension Reactor {
         if flow.pointee.pipeBytes > 0 && !flow.pointee.spliceOutInFlight {
             spliceOut(slot, direction: direction)
         }
-        guard !flow.pointee.spliceInInFlight else { return }
+        guard !flow.pointee.spliceInInFlight, !flow.pointee.spliceInAwaitsRoom else { return }
         if !flow.pointee.leavingSplice {
             if flow.pointee.pipeBytes < flow.pointee.pipe.capacity { spliceIn(slot, direction: direction) }
             return

@@ -25,6 +25,11 @@ final class BackendServer: @unchecked Sendable {
         /// chunks with a short pause after each: a download the proxy reads in
         /// chunks shorter than its buffers, so recv/send carry it, never splice.
         case trickleAfterUpload(Int)
+        /// The `.flood` stream without end, in 700-byte pieces, each followed
+        /// by a write to a side connection of the backend's own: the pieces
+        /// then lie apart in memory, so a splice takes a pipe slot for each
+        /// and fills a pipe by slots long before its byte capacity.
+        case scatteredFlood
     }
 
     /// Where the server listens (with the real port).
@@ -175,6 +180,8 @@ final class BackendServer: @unchecked Sendable {
                     startHandler(fd) { $0.replyThenEOF($1, reply: reply) }
                 case .flood:
                     startHandler(fd) { $0.flood($1, blockBytes: 64 * 1024, pauseMicroseconds: 0) }
+                case .scatteredFlood:
+                    startHandler(fd) { $0.scatteredFlood($1) }
                 case .trickleAfterUpload(let upload):
                     startHandler(fd) { core, fd in
                         if core.receive(fd, count: upload) {
@@ -223,6 +230,35 @@ final class BackendServer: @unchecked Sendable {
                 state.withLock { $0.lastSendProgress = monotonicNow() }
                 if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
             } while true
+        }
+
+        /// `.scatteredFlood`: the side connection is on loopback, drained by a thread.
+        private func scatteredFlood(_ fd: Int32) {
+            guard let (listener, side) = try? Sockets.bound(Endpoint.loopback(0)), listen(listener, 1) == 0,
+                  let sideOut = try? Sockets.tcpSocket(family: AF_INET),
+                  (try? side.withSockaddr { connect(sideOut, $0, $1) }) == 0
+            else { return }
+            let sideIn = accept(listener, nil, nil)
+            close(listener)
+            Sockets.setOption(sideOut, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            let drain = Worker(name: "backend-side-\(fd)") {
+                var sink = [UInt8](repeating: 0, count: 64 * 1024)
+                while sink.withUnsafeMutableBytes({ recv(sideIn, $0.baseAddress, $0.count, 0) }) > 0 {}
+            }
+            var piece = [UInt8](repeating: 0, count: 700)
+            let filler = [UInt8](repeating: 0x2A, count: 300)
+            var first: UInt32 = 0
+            let deadline = monotonicNow() + Self.maxLifetime
+            repeat {
+                BackendServer.fillFloodWords(&piece, from: first)
+                first &+= UInt32(piece.count / 4)
+                guard monotonicNow() < deadline, sendAll(fd, piece), sendAll(sideOut, filler) else { break }
+                state.withLock { $0.lastSendProgress = monotonicNow() }
+            } while true
+            shutdown(sideOut, Int32(SHUT_RDWR))
+            _ = drain.join(timeout: 5)
+            close(sideOut)
+            close(sideIn)
         }
 
         /// Reads and drops `count` bytes; false on EOF, an error or stop().

@@ -57,6 +57,15 @@ final class ProxyProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// CPU time the proxy has used so far, all its threads (io-wq workers included).
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let fields = stat.split(separator: ")").last?.split(separator: " "),
+              fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12])
+        else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     // MARK: One-shot commands
 
     struct Outcome {

@@ -65,6 +65,32 @@ extension EndToEnd {
             #expect(proxy.isAlive, "\(proxy.stderrTail)")
         }
 
+        /// A pipe counts its fill in slots, one per piece of socket data. When
+        /// the pieces lie apart in memory (small segments, as from real
+        /// networks) the pipe is full long before its byte capacity, and a
+        /// read splice fails with EAGAIN though the source has data. Polling
+        /// the source then found it readable at once, and the read failed
+        /// again, on and on: 80 % of a core for as long as the client did not
+        /// read.
+        @Test("a download of small scattered pieces, spliced: while the client does not read, the proxy costs no CPU; the bytes stay exact",
+              .timeLimit(.minutes(1)))
+        func stalledSpliceOfScatteredPiecesDoesNotSpin() throws {
+            let backend = try BackendServer(.scatteredFlood)
+            // 512-byte buffers: the 700-byte pieces fill them, so the flow splices.
+            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1", "buffer-size 512"])
+            let client = try TestClient(proxy.listening[0], ioTimeout: 20)
+            let stream = BackendServer.floodStream(count: 6 << 20)
+            expectSameBytes(try client.readExactly(2 << 20), Array(stream[0..<(2 << 20)]), "the first 2 MiB")
+            #expect(backend.waitForSendsToStall(quiet: 0.5, timeout: 20),
+                    "the download never filled the path to the client: the test proves nothing")
+            let before = proxy.cpuSeconds
+            sleep(seconds: 2)
+            let spent = proxy.cpuSeconds - before
+            #expect(spent < 0.3, "the proxy used \(spent) s of CPU in 2 s while nothing could move\n\(proxy.stderrTail)")
+            expectSameBytes(try client.readExactly(4 << 20), Array(stream[(2 << 20)...]), "the next 4 MiB, read after the stall")
+            #expect(proxy.isAlive, "\(proxy.stderrTail)")
+        }
+
         @Test("bulk both ways at once on 8 connections, byte-exact", .timeLimit(.minutes(1)))
         func bulkBothWays() throws {
             let echo = try BackendServer(.echo)
