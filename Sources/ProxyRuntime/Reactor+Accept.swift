@@ -121,7 +121,10 @@ extension Reactor {
     func stopAccepting() {
         guard accepting else { return }
         accepting = false
-        acceptRetryAtMilliseconds = .max
+        // Clients accepted earlier and waiting for a descriptor are still
+        // served: they retry as before, starting with the descriptors the
+        // listening sockets free now.
+        acceptRetryAtMilliseconds = waitingForDescriptor.isEmpty ? .max : nowMilliseconds + 1
         cancelAccepts()
         for socket in listenSockets { closeDetached(socket.fd) }
     }

@@ -54,6 +54,37 @@ extension EndToEnd {
             try expectServedAgain(proxy)
         }
 
+        @Test("draining while clients wait for a descriptor: they are still served, the first from the descriptor the listening socket frees",
+              .timeLimit(.minutes(1)))
+        func clientsWaitingForADescriptorAreServedWhileDraining() throws {
+            let echo = try BackendServer(.echo)
+            let proxy = try ProxyProcess.forwarding(to: [echo], global: ["workers 1", "grace 20s"], fileDescriptorLimit: 40)
+            proxy.signal(SIGSTOP)
+            let clients = try (0..<25).map { _ in try proxy.connect(ioTimeout: 2) }
+            for (index, client) in clients.enumerated() { try client.sendAll([UInt8(index)]) }
+            proxy.signal(SIGCONT)
+            sleep(seconds: 0.5)
+            var waiting: [Int] = []
+            for (index, client) in clients.enumerated() {
+                client.setTimeout(0.02)
+                if (try? client.readExactly(1)) == nil { waiting.append(index) }
+            }
+            #expect(!waiting.isEmpty, "every client served: the limit was never reached")
+            // No connection closes: only the listening socket frees a descriptor.
+            proxy.signal(SIGTERM)
+            var servedWhileDraining: [Int] = []
+            let deadline = Date().addingTimeInterval(2)
+            while servedWhileDraining.isEmpty && Date() < deadline {
+                for index in waiting {
+                    clients[index].setTimeout(0.02)
+                    if (try? clients[index].readExactly(1)) == [UInt8(index)] { servedWhileDraining.append(index) }
+                }
+            }
+            #expect(!servedWhileDraining.isEmpty,
+                    "none of the \(waiting.count) waiting clients was served in 2 s of draining\n\(proxy.stderrTail)")
+            #expect(proxy.isAlive, "\(proxy.stderrTail)")
+        }
+
         @Test("short of descriptors and buffers under churn: each warning once per 10 s, not once per retry; clients are still served",
               .timeLimit(.minutes(1)))
         func shortageWarningsAreThrottled() throws {
