@@ -13,10 +13,17 @@ final class ConnectionLimit: Sendable {
 
     var current: Int { active.load(ordering: .relaxed) }
 
-    /// Takes a place if one is free.
+    /// Takes a place if one is free. Compare-and-swap, not add-then-undo:
+    /// an add past the limit, until undone, would make another reactor turn
+    /// a client away while a place was free.
     func tryAcquire() -> Bool {
-        if active.wrappingAdd(1, ordering: .relaxed).newValue <= limit { return true }
-        active.wrappingSubtract(1, ordering: .relaxed)
+        var current = active.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, seen) = active.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = seen
+        }
         return false
     }
 
