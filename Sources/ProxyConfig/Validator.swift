@@ -20,17 +20,18 @@ struct Validator {
         }
 
         let poolNames = Set(config.pools.map(\.config.name))
-        var bindOwners: [Endpoint: (listener: String, location: SourceLocation)] = [:]
+        var bindOwners: [SocketIdentity: (listener: String, location: SourceLocation, bind: Endpoint)] = [:]
         for listener in config.listeners {
             let name = listener.config.name
             if listener.config.binds.isEmpty && !listener.directivesGiven.contains("bind") {
                 report(listener.config.location, "listener '\(name)' has no bind address")
             }
             for (bind, location) in zip(listener.config.binds, listener.bindLocations) {
-                if let owner = bindOwners[bind] {
-                    report(location, "bind: \(bind) is already bound by listener '\(owner.listener)' at line \(owner.location.line)")
+                guard let identity = SocketIdentity(bind) else { continue }
+                if let owner = bindOwners[identity] {
+                    report(location, "bind: \(bind) is already bound by listener '\(owner.listener)' at line \(owner.location.line)\(Self.spelling(of: owner.bind, against: bind))")
                 } else {
-                    bindOwners[bind] = (name, location)
+                    bindOwners[identity] = (name, location, bind)
                 }
             }
             if let poolLocation = listener.poolLocation {
@@ -43,8 +44,8 @@ struct Validator {
         }
 
         if let admin = config.global.settings.admin, let adminLocation = config.global.adminLocation,
-           let owner = bindOwners[admin] {
-            report(adminLocation, "admin: \(admin) is already bound by listener '\(owner.listener)' at line \(owner.location.line)")
+           let identity = SocketIdentity(admin), let owner = bindOwners[identity] {
+            report(adminLocation, "admin: \(admin) is already bound by listener '\(owner.listener)' at line \(owner.location.line)\(Self.spelling(of: owner.bind, against: admin))")
         }
 
         for pool in config.pools {
@@ -57,6 +58,11 @@ struct Validator {
             }
         }
         return errors
+    }
+
+    /// How the earlier bind wrote the same address, when it wrote it otherwise.
+    private static func spelling(of earlier: Endpoint, against later: Endpoint) -> String {
+        earlier == later ? "" : " (as \(earlier))"
     }
 
     /// An error for every name that an earlier entry already used.

@@ -190,6 +190,28 @@ import Testing
         ])
     }
 
+    @Test func reportsTheSameAddressWrittenAnotherWayAsBoundTwice() {
+        // With SO_REUSEPORT the kernel would not refuse the second bind: it
+        // would split the clients between the two listeners.
+        func secondBind(_ first: String, _ second: String) -> [String] {
+            errorLines(validListenerAndPool + "listener one\n    bind \(first)\n    pool app\n"
+                       + "listener two\n    bind \(second)\n    pool app\n")
+        }
+        #expect(secondBind("[::1]:80", "[0:0:0:0:0:0:0:1]:80") == [
+            "proxy.conf:10:10: bind: [0:0:0:0:0:0:0:1]:80 is already bound by listener 'one' at line 7 (as [::1]:80)",
+        ])
+        #expect(secondBind("[fe80::a]:80", "[FE80::A]:80") == [
+            "proxy.conf:10:10: bind: [FE80::A]:80 is already bound by listener 'one' at line 7 (as [fe80::a]:80)",
+        ])
+        #expect(secondBind("127.0.0.2:80", "[::ffff:127.0.0.2]:80") == [
+            "proxy.conf:10:10: bind: [::ffff:127.0.0.2]:80 is already bound by listener 'one' at line 7 (as 127.0.0.2:80)",
+        ])
+        // Different addresses or ports, and the two wildcards, are separate binds.
+        #expect(secondBind("127.0.0.2:80", "127.0.0.3:80").isEmpty)
+        #expect(secondBind("[::1]:80", "[::1]:81").isEmpty)
+        #expect(secondBind("0.0.0.0:80", "[::]:80").isEmpty)
+    }
+
     @Test func reportsAnInvalidLineOnlyOnceNotAlsoAsMissing() {
         // The only bind, pool and server lines are invalid, and so are the
         // headers of the only other listener and of a pool a listener names:
