@@ -15,10 +15,12 @@ enum ListenSocket {
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
         // Accepted sockets inherit TCP_NODELAY: one syscall per client saved.
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        if address.family == AF_INET6 && !address.isIPv4Mapped {
+        if address.family == AF_INET6 {
             // [::]:P and 0.0.0.0:P are separate binds in the config language. A bind on
-            // [::ffff:a.b.c.d] is for IPv4 clients of a.b.c.d, which V6ONLY would refuse.
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+            // [::ffff:a.b.c.d] is for IPv4 clients of a.b.c.d, which V6ONLY would refuse,
+            // so it is turned off for it, whatever net.ipv6.bindv6only says.
+            var v6Only: Int32 = address.isIPv4Mapped ? 0 : 1
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6Only, socklen_t(MemoryLayout<Int32>.size))
         }
         guard bind(fd, address.pointer, address.length) == 0 else {
             let error = errno

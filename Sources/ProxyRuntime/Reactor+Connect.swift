@@ -34,6 +34,12 @@ extension Reactor {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.isIPv4Mapped {
+            // An IPv6 socket reaches ::ffff:a.b.c.d over IPv4 only without
+            // V6ONLY, which net.ipv6.bindv6only may turn on by default.
+            var zero: Int32 = 0
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+        }
         table.slots[Int(slot)].serverFd = fd
         table.slots[Int(slot)].server = Int32(server)
         load[server].add(1)
