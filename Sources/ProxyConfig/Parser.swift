@@ -149,13 +149,19 @@ struct Parser {
             errors.append(ConfigError(path: path, at: name.location, "'\(name.text)' is outside any section: directives follow a global, listener NAME or pool NAME header"))
         case .skipped:
             break
+        // Each case takes the section out of `section` before changing it:
+        // while the enum still held it, every append (a server line) copied
+        // the arrays, and a pool of N servers took O(N²) (20,000: 2 s).
         case .global(var global, let keep):
+            section = .none
             apply(line, to: &global, using: GlobalDirectives.table)
             section = .global(global, keep: keep)
         case .listener(var listener, let keep):
+            section = .none
             apply(line, to: &listener, using: ListenerDirectives.table)
             section = .listener(listener, keep: keep)
         case .pool(var pool, let keep):
+            section = .none
             apply(line, to: &pool, using: PoolDirectives.table)
             section = .pool(pool, keep: keep)
         }
