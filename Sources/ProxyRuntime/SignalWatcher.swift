@@ -5,7 +5,7 @@ import Glibc
 /// thread. The signals are blocked in every thread (the mask is inherited by
 /// the reactors, which are started afterwards), so no work runs in a handler.
 /// SIGPIPE is blocked too: a peer that vanishes mid-send is an error code.
-struct SignalWatcher {
+public struct SignalWatcher {
     enum Event {
         case terminate(name: String)
         case reload
@@ -14,13 +14,27 @@ struct SignalWatcher {
     private let fd: Int32
 
     init() throws {
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&mask, signal) }
-        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        Self.blockSignals()
+        var mask = Self.watched
         sigdelset(&mask, SIGPIPE)
         fd = signalfd(-1, &mask, Int32(SFD_CLOEXEC))
         guard fd >= 0 else { throw SocketError("signalfd", errno: errno) }
+    }
+
+    /// Blocks the signals the watcher will read. Call it first thing when
+    /// the process is to run the proxy: a signal that came while the
+    /// configuration loads then waits for the watcher, where it would
+    /// otherwise end the process (SIGHUP included) by its default action.
+    public static func blockSignals() {
+        var mask = watched
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+    }
+
+    private static var watched: sigset_t {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&mask, signal) }
+        return mask
     }
 
     /// The next signal, or nil when none came within `timeoutMilliseconds` (-1: wait forever).

@@ -23,6 +23,7 @@ struct RingProxyCommand: ParsableCommand {
     var check = false
 
     func run() throws {
+        if !check { SignalWatcher.blockSignals() }
         let loaded: ProxyConfig
         switch ConfigLoader.load(path: config, resolvingServers: SocketAddress.unresolvableReason) {
         case .failure(let problems):

@@ -86,6 +86,54 @@ final class ProxyProcess: @unchecked Sendable {
         return Outcome(status: status, stdout: scratch.read("stdout.log"), stderr: scratch.read("stderr.log"))
     }
 
+    /// Starts `ringproxy --config FILE` with `config`, sends `signal` after
+    /// `delay` seconds (while it is still starting up), and says whether it
+    /// was running `settle` seconds later; then stops it with SIGTERM.
+    ///
+    /// Spawned with no signal blocked, as systemd or a shell would start it:
+    /// this test process blocks most signals, and a child inherits that mask
+    /// through exec, which would hide any start-up race.
+    static func signalledDuringStartUp(config: String, signal: Int32, after delay: Double,
+                                       settle: Double = 1) throws -> (survived: Bool, status: Int32, stderr: String) {
+        let scratch = try ScratchDirectory()
+        let configPath = try scratch.write("proxy.conf", config)
+        let stderrPath = scratch.path("stderr.log")
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        posix_spawn_file_actions_addopen(&files, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let words: [String] = [binaryPath, "--config", configPath]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, binaryPath, &files, &attributes, argv, environ) == 0 else {
+            throw ProxyError(description: "cannot spawn \(binaryPath)")
+        }
+        sleep(seconds: delay)
+        kill(pid, signal)
+        sleep(seconds: settle)
+        var status: Int32 = 0
+        let survived = waitpid(pid, &status, WNOHANG) == 0
+        if survived {
+            kill(pid, SIGTERM)
+            let exited = waitUntil(timeout: 20) { waitpid(pid, &status, WNOHANG) == pid }
+            if !exited {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                throw ProxyError(description: "ringproxy did not exit within 20 s of SIGTERM")
+            }
+        }
+        let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return (survived, exitStatus, scratch.read("stderr.log"))
+    }
+
     // MARK: The running proxy
 
     /// Writes `config` to a temporary file, starts `ringproxy --config FILE`, and waits

@@ -69,6 +69,23 @@ extension EndToEnd {
             #expect(client.waitForClose(timeout: 2).isClosed)
         }
 
+        /// The signals used to be blocked only once the configuration had
+        /// loaded: a SIGHUP in that window ended the process by its default
+        /// action. 20,000 servers make the window long enough to hit.
+        @Test("a SIGHUP while the configuration still loads is handled like any SIGHUP: the proxy runs on, and SIGTERM then exits 0",
+              .timeLimit(.minutes(1)))
+        func signalDuringStartUpIsHandled() throws {
+            let port = try Sockets.freePort()
+            // (least-connections: nothing to precompute per server at start-up)
+            let config = "global\n    workers 1\n    grace 1s\nlistener web\n    bind 127.0.0.1:\(port)\n    pool app\n"
+                + "pool app\n    balance least-connections\n"
+                + (0..<20_000).map { "    server s\($0) 127.0.\($0 / 250).\($0 % 250 + 1):80\n" }.joined()
+            let outcome = try ProxyProcess.signalledDuringStartUp(config: config, signal: SIGHUP, after: 0.12)
+            #expect(outcome.survived, "the SIGHUP ended the proxy (status \(outcome.status))\n\(outcome.stderr)")
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("reload is not supported yet"), "\(outcome.stderr)")
+        }
+
         @Test("a second SIGTERM during the drain exits at once", .timeLimit(.minutes(1)))
         func secondSignal() throws {
             let echo = try BackendServer(.echo)
