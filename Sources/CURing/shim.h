@@ -25,6 +25,16 @@ static inline unsigned int rp_setup_coop_taskrun(void) { return IORING_SETUP_COO
 // GNU extensions for splicing: glibc declares them only under _GNU_SOURCE,
 // which this header cannot define without diverging from SwiftGlibc.
 extern int pipe2(int pipefd[2], int flags);
+// The CPUs this process may run on (sched_getaffinity, a GNU extension
+// declared here for the same reason as pipe2); 0 if unknown.
+extern int sched_getaffinity(int pid, unsigned long size, void *mask);
+static inline int rp_cpus_allowed(void) {
+    unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {0};
+    if (sched_getaffinity(0, sizeof(mask), mask) != 0) return 0;
+    int count = 0;
+    for (unsigned i = 0; i < sizeof(mask) / sizeof(mask[0]); i++) count += __builtin_popcountl(mask[i]);
+    return count;
+}
 static inline int rp_f_setpipe_sz(void) { return 1031; /* F_SETPIPE_SZ */ }
 static inline int rp_f_getpipe_sz(void) { return 1032; /* F_GETPIPE_SZ */ }
 static inline unsigned int rp_splice_f_move(void) { return 1; /* SPLICE_F_MOVE */ }

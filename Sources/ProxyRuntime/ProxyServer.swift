@@ -1,3 +1,4 @@
+import CURing
 import Foundation
 import Logging
 import ProxyConfig
@@ -38,7 +39,11 @@ public final class ProxyServer {
 
     private func workerCount() -> Int {
         switch config.global.workers {
-        case .auto: return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        // One per CPU the process may run on (taskset, a container's
+        // cpuset), as HAProxy and nginx count them; else per online CPU.
+        case .auto:
+            let allowed = Int(rp_cpus_allowed())
+            return max(1, allowed > 0 ? allowed : sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         case .fixed(let count): return count
         }
     }

@@ -144,13 +144,15 @@ final class ProxyProcess: @unchecked Sendable {
     /// by connecting, so that no probe connection reaches a backend, a balancer or a
     /// connection limit. `keepingAlive` objects (backends) live at least as long as the proxy.
     /// `fileDescriptorLimit`: run the proxy under that RLIMIT_NOFILE (soft and hard), through prlimit.
+    /// `cpus`: run it on those CPUs only (a `taskset -c` list).
     init(config: String, listening: [Endpoint], keepingAlive attachments: [AnyObject] = [], timeout: Double = 10,
-         fileDescriptorLimit: Int? = nil) throws {
+         fileDescriptorLimit: Int? = nil, cpus: String? = nil) throws {
         scratch = try ScratchDirectory()
         self.listening = listening
         self.attachments = attachments
         configPath = try scratch.write("proxy.conf", config)
-        process = try Self.launch(["--config", configPath], in: scratch, fileDescriptorLimit: fileDescriptorLimit)
+        process = try Self.launch(["--config", configPath], in: scratch, fileDescriptorLimit: fileDescriptorLimit,
+                                  cpus: cpus)
         let deadline = monotonicNow() + timeout
         let wanted = Set(listening.map(\.port))
         while true {
@@ -296,7 +298,7 @@ final class ProxyProcess: @unchecked Sendable {
     }
 
     private static func launch(_ arguments: [String], in scratch: ScratchDirectory,
-                               fileDescriptorLimit: Int? = nil) throws -> Process {
+                               fileDescriptorLimit: Int? = nil, cpus: String? = nil) throws -> Process {
         let binary = binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ProxyError(description: "ringproxy binary not found or not executable at \(binary) (set RINGPROXY_BIN)")
@@ -304,13 +306,11 @@ final class ProxyProcess: @unchecked Sendable {
         let stdoutPath = try scratch.write("stdout.log", "")
         let stderrPath = try scratch.write("stderr.log", "")
         let process = Process()
-        if let limit = fileDescriptorLimit {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-            process.arguments = ["--nofile=\(limit):\(limit)", "--", binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        }
+        var command = [binary] + arguments
+        if let limit = fileDescriptorLimit { command = ["/usr/bin/prlimit", "--nofile=\(limit):\(limit)", "--"] + command }
+        if let cpus { command = ["/usr/bin/taskset", "-c", cpus] + command }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = scratch.url
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
