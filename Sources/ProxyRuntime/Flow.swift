@@ -58,6 +58,9 @@ struct Flow {
     /// A read splice found no room (or no data) while the pipe held bytes
     /// that a write splice is taking out: the next read waits for that write.
     var spliceInAwaitsRoom = false
+    /// Waits in a row for room at a destination whose peer has half-closed
+    /// (see `spliceReadinessArrived`); sets how long the next one lasts.
+    var roomWaits: UInt8 = 0
 
     var isDrained: Bool { queueHead < 0 && spill == nil && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }
 

@@ -124,6 +124,7 @@ extension Reactor {
         if result > 0 {
             flow.pointee.pipeBytes -= result
             flow.pointee.spliceInAwaitsRoom = false
+            flow.pointee.roomWaits = 0
         }
         guard table.slots[Int(slot)].state == .forwarding else { return }
         switch result {
@@ -141,8 +142,9 @@ extension Reactor {
         continueSplicing(slot, direction: direction)
     }
 
-    /// A polled socket is ready (or failed: the splice will say how).
-    func spliceReadinessArrived(_ kind: OperationKind, slot: Int32) {
+    /// A polled socket is ready (or failed: the splice will say how), or a
+    /// wait for room at a destination is over.
+    func spliceReadinessArrived(_ kind: OperationKind, events: Int32, slot: Int32) {
         let flow = table.flow(slot, kind.direction)
         if kind == .clientReadable || kind == .serverReadable {
             flow.pointee.spliceInInFlight = false
@@ -150,8 +152,32 @@ extension Reactor {
             flow.pointee.spliceOutInFlight = false
         }
         guard table.slots[Int(slot)].state == .forwarding else { return }
+        // io_uring adds EPOLLRDHUP to every poll, so once the destination's
+        // peer has half-closed, a poll for room ends at once without POLLOUT,
+        // and the write splice would fail again, on and on, while that peer
+        // does not read. There is no poll for room alone: wait a while
+        // instead, twice as long each time up to 100 ms, until a write moves.
+        let ready = Int32(POLLOUT) | Int32(POLLERR) | Int32(POLLHUP)
+        if kind == .destinationWritable(kind.direction) && events > 0 && events & ready == 0 {
+            let wait = min(Int(flow.pointee.roomWaits), Self.roomWaitTimes.count - 1)
+            flow.pointee.roomWaits &+= 1
+            let sqe = ring.nextSubmission()
+            io_uring_prep_timeout(sqe, Self.roomWaitTimes.baseAddress! + wait, 0, 0)
+            track(sqe, kind, slot)
+            flow.pointee.spliceOutInFlight = true
+            return
+        }
         continueSplicing(slot, direction: kind.direction)
     }
+
+    /// 1, 2, 4 … 64, then 100 ms: read by the kernel when a wait is submitted.
+    nonisolated(unsafe) static let roomWaitTimes: UnsafeMutableBufferPointer<__kernel_timespec> = {
+        let times = UnsafeMutableBufferPointer<__kernel_timespec>.allocate(capacity: 8)
+        for (index, milliseconds) in [Int64(1), 2, 4, 8, 16, 32, 64, 100].enumerated() {
+            times[index] = __kernel_timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
+        }
+        return times
+    }()
 
     /// Several short reads in a row: the transfer is no longer bulk, and
     /// recv serves it more cheaply.

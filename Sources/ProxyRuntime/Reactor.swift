@@ -185,7 +185,7 @@ final class Reactor {
         case .spliceToServer, .spliceToClient:
             splicedOut(completion.res, slot: slot, direction: kind.direction)
         case .clientReadable, .serverReadable, .serverWritable, .clientWritable:
-            spliceReadinessArrived(kind, slot: slot)
+            spliceReadinessArrived(kind, events: completion.res, slot: slot)
         case .connectTimeout, .cancel, .accept, .mailbox, .detached:
             break
         }

@@ -78,16 +78,40 @@ extension EndToEnd {
             let backend = try BackendServer(.scatteredFlood)
             // 512-byte buffers: the 700-byte pieces fill them, so the flow splices.
             let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1", "buffer-size 512"])
+            try Self.expectStalledDownloadIdle(through: proxy, from: backend, readFirst: 2 << 20, then: 4 << 20)
+        }
+
+        /// io_uring adds EPOLLRDHUP to every poll: once a client has
+        /// half-closed, the poll for room to write to it ended at once, and
+        /// the write splice failed again, on and on: a core's worth of CPU
+        /// for as long as the client did not read.
+        @Test("a client that half-closes and stops reading a spliced download costs no CPU; the bytes stay exact",
+              .timeLimit(.minutes(1)))
+        func halfClosedStalledClientDoesNotSpin() throws {
+            let backend = try BackendServer(.flood)
+            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1"])
+            try Self.expectStalledDownloadIdle(through: proxy, from: backend, readFirst: 4 << 20, then: 20 << 20,
+                                               halfClosing: true)
+        }
+
+        /// A client reads `first` bytes of `backend`'s flood stream (then
+        /// half-closes if asked) and stops reading: once the backend's sends
+        /// have stalled, the proxy must spend next to no CPU over 2 s; then
+        /// the client reads `then` bytes more, which must follow exactly.
+        private static func expectStalledDownloadIdle(through proxy: ProxyProcess, from backend: BackendServer,
+                                                      readFirst first: Int, then more: Int,
+                                                      halfClosing: Bool = false) throws {
             let client = try TestClient(proxy.listening[0], ioTimeout: 20)
-            let stream = BackendServer.floodStream(count: 6 << 20)
-            expectSameBytes(try client.readExactly(2 << 20), Array(stream[0..<(2 << 20)]), "the first 2 MiB")
+            let stream = BackendServer.floodStream(count: first + more)
+            expectSameBytes(try client.readExactly(first), Array(stream[0..<first]), "the first \(first) bytes")
+            if halfClosing { try client.shutdownWrite() }
             #expect(backend.waitForSendsToStall(quiet: 0.5, timeout: 20),
                     "the download never filled the path to the client: the test proves nothing")
             let before = proxy.cpuSeconds
             sleep(seconds: 2)
             let spent = proxy.cpuSeconds - before
             #expect(spent < 0.3, "the proxy used \(spent) s of CPU in 2 s while nothing could move\n\(proxy.stderrTail)")
-            expectSameBytes(try client.readExactly(4 << 20), Array(stream[(2 << 20)...]), "the next 4 MiB, read after the stall")
+            expectSameBytes(try client.readExactly(more), Array(stream[first...]), "the \(more) bytes read after the stall")
             #expect(proxy.isAlive, "\(proxy.stderrTail)")
         }
 
