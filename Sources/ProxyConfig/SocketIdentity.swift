@@ -17,12 +17,21 @@ struct SocketIdentity: Hashable {
         if inet_pton(AF_INET, endpoint.host, &ipv4) == 1 {
             address = withUnsafeBytes(of: ipv4) { Array($0) }
         } else if inet_pton(AF_INET6, endpoint.host, &ipv6) == 1 {
-            let bytes = withUnsafeBytes(of: ipv6) { Array($0) }
-            let isMapped = bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
-            address = isMapped ? Array(bytes.suffix(4)) : bytes
+            address = ipv6.mappedIPv4.map { withUnsafeBytes(of: $0.bigEndian) { Array($0) } }
+                ?? withUnsafeBytes(of: ipv6) { Array($0) }
         } else {
             return nil
         }
         port = endpoint.port
+    }
+}
+
+extension in6_addr {
+    /// a.b.c.d as a number when this address is ::ffff:a.b.c.d, else nil.
+    public var mappedIPv4: UInt32? {
+        withUnsafeBytes(of: self) { bytes in
+            guard bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+            return UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        }
     }
 }

@@ -64,13 +64,3 @@ public struct ResolveError: Error, CustomStringConvertible {
     public let reason: String
     public var description: String { "cannot resolve \(endpoint): \(reason)" }
 }
-
-extension in6_addr {
-    /// a.b.c.d as a number when this address is ::ffff:a.b.c.d, else nil.
-    var mappedIPv4: UInt32? {
-        withUnsafeBytes(of: self) { bytes in
-            guard bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
-            return UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        }
-    }
-}
