@@ -124,7 +124,8 @@ extension Reactor {
         // Clients accepted earlier and waiting for a descriptor are still
         // served: they retry as before, starting with the descriptors the
         // listening sockets free now.
-        acceptRetryAtMilliseconds = waitingForDescriptor.isEmpty ? .max : nowMilliseconds + 1
+        acceptRetryAtMilliseconds = .max
+        if !waitingForDescriptor.isEmpty { retryAccepts(within: 1) }
         cancelAccepts()
         for socket in listenSockets { closeDetached(socket.fd) }
     }
