@@ -57,10 +57,12 @@ extension Reactor {
         }
     }
 
-    /// Takes a new client if the limits allow, and starts connecting it to a server.
+    /// Takes a new client if the limits allow, and starts connecting it to a
+    /// server. Also while draining: a client accepted before the listening
+    /// socket closed has connected, and is served like the others.
     private func admit(clientFd: Int32, listener: Int) {
         let limits = model.listeners[listener].limit
-        guard accepting, model.globalLimit.tryAcquire() else {
+        guard model.globalLimit.tryAcquire() else {
             return reject(clientFd)
         }
         guard limits.tryAcquire() else {

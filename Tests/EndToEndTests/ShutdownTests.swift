@@ -53,6 +53,48 @@ extension EndToEnd {
             #expect(status == 0, "exit status \(String(describing: status)) within 3 s of the last connection closing (grace 10s)\n\(proxy.stderrTail)")
         }
 
+        /// Connections the kernel had completed and the ring had already
+        /// accepted when the drain began used to be closed unanswered (and
+        /// logged as rejected over max-connections). Clients connect in a
+        /// loop while SIGTERM arrives; each must be served, refused, or reset
+        /// by the closing listen backlog, never closed with nothing said.
+        @Test("clients accepted just as SIGTERM arrives are served, not closed unanswered", .timeLimit(.minutes(1)))
+        func clientsAcceptedAsTheDrainBeginsAreServed() throws {
+            let greeting = Array("hello".utf8)
+            var served = 0
+            for trial in 0..<6 {
+                let backend = try BackendServer(.greeting(greeting))
+                let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1", "grace 2s"])
+                let unanswered = Locked(0)
+                let refused = Locked(false)
+                let clients = (0..<12).map { _ in
+                    Worker(name: "drain-client") { () -> Int in
+                        var greeted = 0
+                        while !refused.current, greeted < 100_000 {
+                            guard let client = try? TestClient(proxy.front, connectTimeout: 2, ioTimeout: 3) else {
+                                refused.withLock { $0 = true }
+                                break
+                            }
+                            switch Result(catching: { try client.readExactly(greeting.count) }) {
+                            case .success: greeted += 1
+                            case .failure(ClientError.closedEarly(received: 0, _)): unanswered.withLock { $0 += 1 }
+                            case .failure: break  // reset by the closing backlog
+                            }
+                        }
+                        return greeted
+                    }
+                }
+                sleep(seconds: 0.3)
+                proxy.signal(SIGTERM)
+                for client in clients { served += (try? client.value(timeout: 20, "drain clients")) ?? 0 }
+                #expect(proxy.waitForExit(timeout: 5) == 0, "trial \(trial)\n\(proxy.stderrTail)")
+                #expect(unanswered.current == 0,
+                        "trial \(trial): \(unanswered.current) clients accepted, then closed without a byte\n\(proxy.stderrTail)")
+                #expect(!proxy.stderrTail.contains("rejected"), "trial \(trial)\n\(proxy.stderrTail)")
+            }
+            #expect(served > 1000, "only \(served) clients served before the drains: the test did not load the proxy")
+        }
+
         @Test("SIGTERM with grace 1s and a connection held open: exit 0 after about 1 s", .timeLimit(.minutes(1)))
         func graceExpires() throws {
             let echo = try BackendServer(.echo)
