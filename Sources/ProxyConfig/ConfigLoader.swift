@@ -16,13 +16,19 @@ public enum ConfigLoader {
     /// file the proxy could not start with, as `haproxy -c` does.
     public static func parse(_ text: String, path: String,
                              resolvingServers resolve: ServerAddressResolver? = nil) -> Result<ProxyConfig, ConfigErrors> {
+        parse(text, path: path, resolvingServers: resolve, reading: [])
+    }
+
+    /// `readingErrors`: what reading the file found, reported with the rest.
+    private static func parse(_ text: String, path: String, resolvingServers resolve: ServerAddressResolver?,
+                              reading readingErrors: [ConfigError]) -> Result<ProxyConfig, ConfigErrors> {
         var lexer = Lexer(path: path)
         let lines = lexer.lex(text)
         let parsed = Parser.parse(lines, path: path)
-        var errors = lexer.errors + parsed.errors + Validator(path: path).validate(parsed.config)
+        var errors = readingErrors + lexer.errors + parsed.errors + Validator(path: path).validate(parsed.config)
         if let resolve {
             for pool in parsed.config.pools {
-                for (server, location) in zip(pool.config.servers, pool.serverLocations) {
+                for (server, location) in zip(pool.config.servers, pool.serverAddressLocations) {
                     if let reason = resolve(server.address) {
                         errors.append(ConfigError(path: path, at: location,
                                                   "server \(server.name): cannot resolve \(server.address): \(reason)"))
@@ -39,12 +45,45 @@ public enum ConfigLoader {
     public static func load(path: String, resolvingServers resolve: ServerAddressResolver? = nil) -> Result<ProxyConfig, ConfigErrors> {
         switch readFile(path) {
         case .success(let bytes):
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: not valid UTF-8")]))
+            if let text = String(validating: bytes, as: UTF8.self) {
+                return parse(text, path: path, resolvingServers: resolve)
             }
-            return parse(text, path: path, resolvingServers: resolve)
+            // Each bad sequence becomes U+FFFD, so that the rest of the file is still checked.
+            return parse(String(decoding: bytes, as: UTF8.self), path: path, resolvingServers: resolve,
+                         reading: invalidUTF8(in: bytes, path: path))
         case .failure(let reason):
             return .failure(ConfigErrors([ConfigError(path: path, line: 1, column: 1, message: "cannot read file: \(reason.reason)")]))
+        }
+    }
+
+    /// An error at the first invalid UTF-8 sequence of each line that has one,
+    /// at the column the lexer gives the U+FFFD that replaces it.
+    private static func invalidUTF8(in bytes: [UInt8], path: String) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        var line = 1
+        var column = 1
+        var lineReported = false
+        var decoder = UTF8()
+        var input = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&input) {
+            case .scalarValue("\n"):
+                line += 1
+                column = 1
+                lineReported = false
+            case .scalarValue("\u{FEFF}") where line == 1 && column == 1:
+                break  // the byte-order mark, which the lexer drops
+            case .scalarValue:
+                column += 1
+            case .error:
+                if !lineReported {
+                    errors.append(ConfigError(path: path, line: line, column: column, message: "not valid UTF-8: the file must be UTF-8 text"))
+                    lineReported = true
+                }
+                column += 1
+            case .emptyInput:
+                return errors
+            }
         }
     }
 

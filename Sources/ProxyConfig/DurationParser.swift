@@ -10,13 +10,18 @@ enum DurationParser {
     static let longest: Int64 = 8_760 * 3_600_000
 
     static func milliseconds(_ text: String) throws(InvalidValue) -> Int64 {
+        let tooLong = InvalidValue("duration '\(text)' is too long: at most \(format(longest))")
         for unit in units where text.hasSuffix(unit.suffix) {
-            guard let count = NumberParser.wholeNumber(text.dropLast(unit.suffix.count)) else { break }
-            let (total, overflow) = Int64(count).multipliedReportingOverflow(by: unit.milliseconds)
-            guard !overflow, total <= longest else {
-                throw InvalidValue("duration '\(text)' is too long: at most \(format(longest))")
+            switch NumberParser.read(text.dropLast(unit.suffix.count)) {
+            case .value(let count):
+                let (total, overflow) = Int64(count).multipliedReportingOverflow(by: unit.milliseconds)
+                guard !overflow, total <= longest else { throw tooLong }
+                return total
+            case .tooLarge:
+                throw tooLong
+            case .notANumber:
+                break
             }
-            return total
         }
         throw InvalidValue("invalid duration '\(text)': expected a whole number and a unit (ms, s, m, h), e.g. 250ms or 2s")
     }

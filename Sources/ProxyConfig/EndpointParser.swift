@@ -81,12 +81,16 @@ enum EndpointParser {
         return halves.count == 2 ? groupCount <= 7 : groupCount == 8
     }
 
-    /// RFC 1123 names: dot-separated labels of letters, digits and inner hyphens.
+    /// RFC 1123 names, dot-separated labels of letters, digits and inner
+    /// hyphens, plus what resolvers take as well: underscores (/etc/hosts
+    /// entries, container service names) and one trailing dot (a fully
+    /// qualified name).
     static func isHostName(_ text: Substring) -> Bool {
-        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-        return text.utf8.count <= 253 && labels.allSatisfy { label in
+        let name = text.hasSuffix(".") ? text.dropLast() : text
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return name.utf8.count <= 253 && labels.allSatisfy { label in
             (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         }
     }
 }

@@ -91,6 +91,7 @@ public struct ListenerConfig: Sendable, Equatable {
     public var tlsMinVersion: TLSVersion = .tls12
     public var tlsALPN: [String] = []
     public var handshakeTimeoutMilliseconds: Int64 = 10_000
+    /// Where its name stands in the file.
     public var location: SourceLocation
 
     public init(name: String, location: SourceLocation) {
@@ -143,6 +144,7 @@ public struct PoolConfig: Sendable, Equatable {
     public var retries: Int = 2
     public var healthCheck: HealthCheckConfig? = nil
     public var servers: [ServerConfig] = []
+    /// Where its name stands in the file.
     public var location: SourceLocation
 
     public init(name: String, location: SourceLocation) {

@@ -22,6 +22,8 @@ struct ParsedConfig {
         var config: PoolConfig
         /// One per entry of `config.servers`: where its name stood.
         var serverLocations: [SourceLocation] = []
+        /// One per entry of `config.servers`: where its address stood.
+        var serverAddressLocations: [SourceLocation] = []
         /// Every known directive the section has a line of, valid or not.
         var directivesGiven: Set<String> = []
     }
@@ -31,9 +33,6 @@ struct ParsedConfig {
     var pools: [Pool] = []
     /// Whether the file has a `listener` header at all, kept or dropped for an error.
     var hasListenerHeader = false
-    /// Pools whose header had an error after their name: not in `pools`, yet not
-    /// to be reported as missing where a listener names them.
-    var droppedPoolNames: Set<String> = []
 
     var proxyConfig: ProxyConfig {
         ProxyConfig(global: global.settings, listeners: listeners.map(\.config), pools: pools.map(\.config))

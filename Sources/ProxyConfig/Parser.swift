@@ -78,19 +78,23 @@ struct Parser {
                 }
                 try arguments.finish()
                 section = .global(ParsedConfig.Global(location: keyword.location), keep: true)
+            // A named listener or pool is kept even if more follows its name
+            // (reported by `finish`), so that the checks across lines still
+            // see it: its binds, its servers, the pool a listener names.
+            // Its location is its name's, where duplicate names are reported.
             case "listener":
                 let name = try arguments.name("listener name")
+                let location = arguments.lastArgumentLocation
+                section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: name, location: location)), keep: true)
                 try arguments.finish()
-                section = .listener(ParsedConfig.Listener(config: ListenerConfig(name: name, location: keyword.location)), keep: true)
             case "pool":
                 let name = try arguments.name("pool name")
-                // Named, so that a listener naming it is not told it does not exist.
-                section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: false)
+                let location = arguments.lastArgumentLocation
+                section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: location)), keep: true)
                 try arguments.finish()
-                section = .pool(ParsedConfig.Pool(config: PoolConfig(name: name, location: keyword.location)), keep: true)
             default:
                 if Self.sectionKindsByDirective[keyword.text] != nil {
-                    throw ConfigError(path: path, at: keyword.location, "'\(keyword.text)' must be indented: only section headers (global, listener NAME, pool NAME) start at column 1")
+                    throw ConfigError(path: path, at: keyword.location, "'\(keyword.text)' must be indented: only section headers (global, listener NAME, pool NAME) are not indented")
                 }
                 throw ConfigError(path: path, at: keyword.location, "unknown section '\(keyword.text)' (expected global, listener NAME or pool NAME)")
             }
@@ -129,8 +133,6 @@ struct Parser {
         case .pool(var pool, keep: true):
             pool.directivesGiven = directivesGiven
             config.pools.append(pool)
-        case .pool(let pool, keep: false) where !pool.config.name.isEmpty:
-            config.droppedPoolNames.insert(pool.config.name)
         default:
             break
         }
@@ -177,9 +179,11 @@ struct Parser {
             directivesGiven.insert(name)
             if !table.repeatable.contains(name) {
                 if let first = directivesInSection[name] {
-                    throw arguments.error("given twice in this section (first at line \(first.line))")
+                    // Its values are still read: their errors are the file's too.
+                    errors.append(arguments.error("given twice in this section (first at line \(first.line))"))
+                } else {
+                    directivesInSection[name] = arguments.directive.location
                 }
-                directivesInSection[name] = arguments.directive.location
             }
             try handler(&target, &arguments)
             try arguments.finish()

@@ -35,6 +35,7 @@ enum PoolDirectives {
                 let address = arguments.keepingError { (line) throws(ConfigError) in
                     try line.endpoint("address", allowingHostNames: true)
                 }
+                let addressLocation = arguments.lastArgumentLocation
                 var weight: Int?
                 var backup = false
                 while let option = try arguments.nextOption(ServerOption.self) {
@@ -49,6 +50,7 @@ enum PoolDirectives {
                 guard let name, let address, arguments.keptErrors.isEmpty else { return }
                 pool.config.servers.append(ServerConfig(name: name, address: address, weight: weight ?? 1, backup: backup))
                 pool.serverLocations.append(nameLocation)
+                pool.serverAddressLocations.append(addressLocation)
             },
         ],
         repeatable: ["server"]

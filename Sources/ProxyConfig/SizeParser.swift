@@ -9,12 +9,17 @@ enum SizeParser {
             digits = digits.dropLast()
             multiplier = unit.bytes
         }
-        guard let count = NumberParser.wholeNumber(digits) else {
+        let tooLarge = InvalidValue("size '\(text)' is too large")
+        switch NumberParser.read(digits) {
+        case .value(let count):
+            let (total, overflow) = count.multipliedReportingOverflow(by: multiplier)
+            guard !overflow else { throw tooLarge }
+            return total
+        case .tooLarge:
+            throw tooLarge
+        case .notANumber:
             throw InvalidValue("invalid size '\(text)': expected a number of bytes, optionally followed by k or m, e.g. 16k")
         }
-        let (total, overflow) = count.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { throw InvalidValue("size '\(text)' is too large") }
-        return total
     }
 
     /// The shortest exact spelling, e.g. 16384 → `16k`.

@@ -35,7 +35,7 @@ struct Validator {
                 }
             }
             if let poolLocation = listener.poolLocation {
-                if !poolNames.contains(listener.config.pool) && !config.droppedPoolNames.contains(listener.config.pool) {
+                if !poolNames.contains(listener.config.pool) {
                     report(poolLocation, "pool: no pool named '\(listener.config.pool)' is defined")
                 }
             } else if !listener.directivesGiven.contains("pool") {

@@ -41,7 +41,7 @@ import Testing
         (.listener, "    bind ::1:8081", "proxy.conf:2:10: bind: invalid address '::1:8081': write IPv6 addresses in brackets, e.g. [::1]:80"),
         (.listener, "    bind 127.0.0.1:0", "proxy.conf:2:10: bind: invalid address '127.0.0.1:0': port must be a number from 1 to 65535"),
         (.global, "    admin 127.0.0.1", "proxy.conf:2:11: admin: invalid address '127.0.0.1': expected HOST:PORT"),
-        (.pool, "    server b bad_host:80", "proxy.conf:2:14: server: invalid address 'bad_host:80': 'bad_host' is not a valid host name"),
+        (.pool, "    server b bad!host:80", "proxy.conf:2:14: server: invalid address 'bad!host:80': 'bad!host' is not a valid host name"),
         // Names.
         (.pool, "    server b/c 127.0.0.1:9002", "proxy.conf:2:12: server: invalid server name 'b/c': use letters, digits, '-', '_' and '.'"),
         // Keyword options.
@@ -89,7 +89,7 @@ import Testing
             "proxy.conf:6:1: unknown section 'frontend' (expected global, listener NAME or pool NAME)",
         ])
         #expect(errorLines(validListenerAndPool + "bind 127.0.0.1:1\n") == [
-            "proxy.conf:6:1: 'bind' must be indented: only section headers (global, listener NAME, pool NAME) start at column 1",
+            "proxy.conf:6:1: 'bind' must be indented: only section headers (global, listener NAME, pool NAME) are not indented",
         ])
     }
 
@@ -124,12 +124,50 @@ import Testing
         ])
     }
 
+    /// A header whose name is good but is followed by more is still the
+    /// named section: the checks across lines see its binds, its pool
+    /// reference and its servers (they used to be dropped with it).
+    @Test func checksAcrossLinesTheSectionsOfHeadersWithExtraArguments() {
+        let text = validListenerAndPool + """
+            listener other x
+                bind 127.0.0.1:8080
+                pool nosuch
+            pool spare y
+                server s 127.0.0.1:1
+                server s 127.0.0.1:2
+
+            """
+        #expect(errorLines(text) == [
+            "proxy.conf:6:16: listener: unexpected argument 'x'",
+            "proxy.conf:7:10: bind: 127.0.0.1:8080 is already bound by listener 'web' at line 2",
+            "proxy.conf:8:10: pool: no pool named 'nosuch' is defined",
+            "proxy.conf:9:12: pool: unexpected argument 'y'",
+            "proxy.conf:11:12: duplicate server name 's' in pool 'spare' (first defined at line 10)",
+        ])
+    }
+
     @Test func reportsSingleValuedDirectivesGivenTwice() {
         #expect(errorLines("global\n    workers 2\n    workers 3\n" + validListenerAndPool) == [
             "proxy.conf:3:5: workers: given twice in this section (first at line 2)",
         ])
         #expect(errorLines(of: "    pool app", in: .listener) == [
             "proxy.conf:4:5: pool: given twice in this section (first at line 2)",
+        ])
+        // The second one's value is checked too.
+        #expect(errorLines(of: "    retries 1\n    retries x", in: .pool) == [
+            "proxy.conf:3:5: retries: given twice in this section (first at line 2)",
+            "proxy.conf:3:13: retries: expected a whole number, got 'x'",
+        ])
+    }
+
+    /// All digits but more than a 64-bit number holds: too large, not "not a number".
+    @Test func reportsOverflowingNumbersAsTooLarge() {
+        #expect(errorLines("global\n    workers 99999999999999999999\n    max-connections 9223372036854775808\n"
+                           + "    grace 99999999999999999999s\n    buffer-size 99999999999999999999k\n" + validListenerAndPool) == [
+            "proxy.conf:2:13: workers: number '99999999999999999999' is too large",
+            "proxy.conf:3:21: max-connections: number '9223372036854775808' is too large",
+            "proxy.conf:4:11: grace: duration '99999999999999999999s' is too long: at most 8760h",
+            "proxy.conf:5:17: buffer-size: size '99999999999999999999k' is too large",
         ])
     }
 
@@ -151,8 +189,8 @@ import Testing
 
     @Test func reportsListenersMissingBindOrPool() {
         #expect(errorLines(validListenerAndPool + "listener lonely\n") == [
-            "proxy.conf:6:1: listener 'lonely' has no bind address",
-            "proxy.conf:6:1: listener 'lonely' has no pool",
+            "proxy.conf:6:10: listener 'lonely' has no bind address",
+            "proxy.conf:6:10: listener 'lonely' has no pool",
         ])
         #expect(errorLines(validListenerAndPool + "listener other\n    bind 127.0.0.1:1\n    pool nowhere\n") == [
             "proxy.conf:8:10: pool: no pool named 'nowhere' is defined",
@@ -161,10 +199,10 @@ import Testing
 
     @Test func reportsDuplicateNames() {
         #expect(errorLines(validListenerAndPool + "listener web\n    bind 127.0.0.1:1\n    pool app\n") == [
-            "proxy.conf:6:1: duplicate listener name 'web' (first defined at line 1)",
+            "proxy.conf:6:10: duplicate listener name 'web' (first defined at line 1)",
         ])
         #expect(errorLines(validListenerAndPool + "pool app\n    server b 127.0.0.1:1\n") == [
-            "proxy.conf:6:1: duplicate pool name 'app' (first defined at line 4)",
+            "proxy.conf:6:6: duplicate pool name 'app' (first defined at line 4)",
         ])
         #expect(errorLines(of: "    server a 127.0.0.1:9002", in: .pool) == [
             "proxy.conf:3:12: duplicate server name 'a' in pool 'app' (first defined at line 2)",
@@ -173,7 +211,7 @@ import Testing
 
     @Test func reportsPoolsWithoutServers() {
         #expect(errorLines(validListenerAndPool + "pool empty\n    retries 1\n") == [
-            "proxy.conf:6:1: pool 'empty' has no servers",
+            "proxy.conf:6:6: pool 'empty' has no servers",
         ])
     }
 
@@ -270,7 +308,7 @@ import Testing
             return
         }
         #expect(errors.errors.map(\.description) == [
-            "proxy.conf:8:12: server bad: cannot resolve nowhere.invalid:81: Name or service not known",
+            "proxy.conf:8:16: server bad: cannot resolve nowhere.invalid:81: Name or service not known",
         ])
         #expect(asked == ["127.0.0.1:9001", "app.example:80", "nowhere.invalid:81"])
         // Without a resolver the loader does no lookups (it stays free of I/O).
@@ -311,14 +349,14 @@ import Testing
             "proxy.conf:8:10: bind: invalid address '127.0.0.1:80800': port must be a number from 1 to 65535",
             "proxy.conf:9:10: pool: no pool named 'ghost' is defined",
             "proxy.conf:10:18: idle-timeout: invalid duration 'forever': expected a whole number and a unit (ms, s, m, h), e.g. 250ms or 2s",
-            "proxy.conf:11:1: duplicate listener name 'web' (first defined at line 6)",
+            "proxy.conf:11:10: duplicate listener name 'web' (first defined at line 6)",
             "proxy.conf:12:10: bind: 127.0.0.1:8080 is already bound by listener 'web' at line 7",
             "proxy.conf:15:15: retries: unexpected argument '4'",
             "proxy.conf:17:14: unterminated string",
             "proxy.conf:18:12: duplicate server name 'a' in pool 'app' (first defined at line 16)",
             "proxy.conf:19:36: server: weight must be between 1 and 256, got 999",
             "proxy.conf:20:5: health-check: not supported yet",
-            "proxy.conf:21:1: pool 'empty' has no servers",
+            "proxy.conf:21:6: pool 'empty' has no servers",
         ])
     }
 

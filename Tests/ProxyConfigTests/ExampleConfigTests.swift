@@ -129,13 +129,20 @@ private extension Result where Failure == ConfigErrors {
         }
     }
 
-    @Test func rejectsAFileThatIsNotUTF8() throws {
+    /// Invalid UTF-8 is reported where it stands, once a line, and the rest
+    /// of the file is still checked (the reader used to stop at 1:1).
+    @Test func reportsInvalidUTF8WhereItStandsAndChecksTheRest() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringproxy-loader-\(UUID()).conf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data([0x67, 0x6C, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: path))
+        let text = Array("\u{FEFF}global\n    workers 0\n# caf".utf8) + [0xE9, 0xFF] + Array("\n# é ok\n".utf8)
+            + Array("    log-level x".utf8) + [0xC3] + Array("\n".utf8) + Array(validListenerAndPool.utf8)
+        try Data(text).write(to: URL(fileURLWithPath: path))
         #expect(throws: ConfigErrors([
-            ConfigError(path: path, line: 1, column: 1, message: "cannot read file: not valid UTF-8"),
-        ])) {
+            ConfigError(path: path, line: 2, column: 13, message: "workers: worker count must be between 1 and 1024, got 0"),
+            ConfigError(path: path, line: 3, column: 6, message: "not valid UTF-8: the file must be UTF-8 text"),
+            ConfigError(path: path, line: 5, column: 16, message: "not valid UTF-8: the file must be UTF-8 text"),
+            ConfigError(path: path, line: 5, column: 15, message: "log-level: expected debug, info, notice, warning or error, got 'x\u{FFFD}'"),
+        ].sorted { ($0.line, $0.column) < ($1.line, $1.column) })) {
             try ConfigLoader.load(path: path).get()
         }
     }

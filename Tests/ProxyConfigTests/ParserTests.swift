@@ -15,7 +15,7 @@ import Testing
 
         let listener = try #require(config.listeners.first)
         #expect(listener.name == "web")
-        #expect(listener.location.line == 1 && listener.location.column == 1)
+        #expect(listener.location.line == 1 && listener.location.column == 10)  // its name
         #expect(listener.maxConnections == nil)
         #expect(listener.idleTimeoutMilliseconds == 300_000)
         #expect(listener.proxyProtocol == .off)
@@ -25,7 +25,7 @@ import Testing
         #expect(listener.handshakeTimeoutMilliseconds == 10_000)
 
         let pool = try #require(config.pool(named: "app"))
-        #expect(pool.location.line == 4 && pool.location.column == 1)
+        #expect(pool.location.line == 4 && pool.location.column == 6)  // its name
         #expect(pool.balance == .roundRobin)
         #expect(pool.connectTimeoutMilliseconds == 2_000)
         #expect(pool.retries == 2)

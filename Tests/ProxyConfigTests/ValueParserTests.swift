@@ -14,9 +14,14 @@ import Testing
         #expect(throws: InvalidValue.self) { try DurationParser.milliseconds(text) }
     }
 
-    @Test func rejectsOverflowingDurations() {
-        #expect(throws: InvalidValue.self) { try DurationParser.milliseconds("9223372036854775807h") }
-        #expect(throws: InvalidValue.self) { try DurationParser.milliseconds("99999999999999999999ms") }
+    /// Digits beyond what an Int holds are a duration too long, not a malformed one.
+    @Test(arguments: ["9223372036854775807h", "99999999999999999999ms", "99999999999999999999s"])
+    func rejectsOverflowingDurationsAsTooLong(text: String) {
+        #expect {
+            try DurationParser.milliseconds(text)
+        } throws: { error in
+            (error as? InvalidValue)?.reason == "duration '\(text)' is too long: at most 8760h"
+        }
     }
 
     @Test func acceptsUpToAYearAndNoMore() throws {
@@ -47,9 +52,22 @@ import Testing
         #expect(try SizeParser.bytes(text) == bytes)
     }
 
-    @Test(arguments: ["", "k", "16kb", "1.5k", "-1", "16 k", "1g", "0x10", "99999999999999999999m"])
+    @Test(arguments: ["", "k", "16kb", "1.5k", "-1", "16 k", "1g", "0x10"])
     func rejectsMalformedSizes(text: String) {
-        #expect(throws: InvalidValue.self) { try SizeParser.bytes(text) }
+        #expect {
+            try SizeParser.bytes(text)
+        } throws: { error in
+            (error as? InvalidValue)?.reason.hasPrefix("invalid size '\(text)'") == true
+        }
+    }
+
+    @Test(arguments: ["99999999999999999999m", "99999999999999999999k", "99999999999999999999", "9007199254740992k"])
+    func rejectsOverflowingSizesAsTooLarge(text: String) {
+        #expect {
+            try SizeParser.bytes(text)
+        } throws: { error in
+            (error as? InvalidValue)?.reason == "size '\(text)' is too large"
+        }
     }
 
     @Test func formatsWithTheLargestExactUnit() {
@@ -77,7 +95,10 @@ import Testing
         #expect(endpoint.description == text)
     }
 
-    @Test(arguments: ["localhost:80", "backend-1.internal.example:8080", "a:1", "db01:5432"])
+    /// Also what resolvers take beyond RFC 1123: a trailing dot (a fully
+    /// qualified name) and underscores (/etc/hosts entries, container service names).
+    @Test(arguments: ["localhost:80", "backend-1.internal.example:8080", "a:1", "db01:5432", "localhost.:80",
+                      "my_backend:80", "app_web_1.internal:8080"])
     func parsesHostNamesWhereAllowed(text: String) throws {
         let endpoint = try EndpointParser.endpoint(text, allowingHostNames: true)
         #expect(endpoint.description == text)
@@ -107,7 +128,8 @@ import Testing
         ("[]:80", "invalid address '[]:80': '' is not an IPv6 address"),
         ("-bad-.example:80", "invalid address '-bad-.example:80': '-bad-.example' is not a valid host name"),
         ("a..b:80", "invalid address 'a..b:80': 'a..b' is not a valid host name"),
-        ("under_score:80", "invalid address 'under_score:80': 'under_score' is not a valid host name"),
+        ("a.b..:80", "invalid address 'a.b..:80': 'a.b..' is not a valid host name"),
+        ("bad!name:80", "invalid address 'bad!name:80': 'bad!name' is not a valid host name"),
     ])
     func explainsInvalidAddresses(text: String, reason: String) {
         #expect {
