@@ -5,9 +5,13 @@ import URing
 /// Moving bytes: multishot recv into provided buffers on each side, queued
 /// per direction, sent in order to the other side, buffers recycled once sent.
 ///
-/// Back-pressure: a direction holding more than `highWaterBytes` cancels its
-/// source's recv; it is re-armed once the queue drains below `lowWaterBytes`.
-/// So memory per connection is bounded by a few buffers per direction.
+/// Back-pressure: a direction's recv stops once its queue holds
+/// `highWaterBytes`, and is re-armed once the queue drains below
+/// `lowWaterBytes`. Where the kernel caps multishot receives, each recv is
+/// armed for what the queue may still take, and the kernel ends it there;
+/// elsewhere a cancel stops it, which reaches the kernel only at the next
+/// submit, after the kernel may have emptied the whole socket buffer into
+/// the queue.
 extension Reactor {
     @inline(__always)
     func sourceFd(_ slot: Int32, _ direction: Int) -> Int32 {
@@ -23,8 +27,11 @@ extension Reactor {
         let sqe = ring.nextSubmission()
         io_uring_prep_recv_multishot(sqe, sourceFd(slot, direction), nil, 0, 0)
         sqe.pointee.selectBuffer(group: Self.bufferGroup)
-        track(sqe, .receive(direction), slot)
         let flow = table.flow(slot, direction)
+        if receivesAreCapped {
+            sqe.pointee.limitMultishotReceive(toBytes: UInt32(max(highWaterBytes - flow.pointee.queuedBytes, 1)))
+        }
+        track(sqe, .receive(direction), slot)
         flow.pointee.receiving = true
         flow.pointee.paused = false
         flow.pointee.starved = false

@@ -61,6 +61,8 @@ final class Reactor {
     let highWaterBytes: Int
     /// Bytes queued below which a paused source is read again.
     let lowWaterBytes: Int
+    /// Whether the kernel ends a multishot recv at a byte cap (see `armReceive`).
+    let receivesAreCapped = RingProbe.capsMultishotReceives()
 
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100

@@ -25,4 +25,12 @@ extension io_uring_sqe {
 
     @inline(__always)
     public mutating func skipSuccessCompletion() { flags |= rp_iosqe_cqe_skip_success() }
+
+    /// Ends a multishot recv (its last completion without IORING_CQE_F_MORE)
+    /// once it has received `bytes` in all, or more by at most one buffer.
+    /// The kernel field is `optlen`, which shares its place with
+    /// `file_index`, the name liburing 2.3's header knows. Kernels without
+    /// the cap reject the recv with EINVAL: see `RingProbe.capsMultishotReceives`.
+    @inline(__always)
+    public mutating func limitMultishotReceive(toBytes bytes: UInt32) { file_index = bytes }
 }

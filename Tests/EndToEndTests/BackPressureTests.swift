@@ -5,6 +5,47 @@ import Testing
 extension EndToEnd {
     @Suite("Back-pressure")
     struct BackPressure {
+        /// Every byte a client sent is in a socket queue on its way (the
+        /// client's, the proxy's two, the server's) or held by the proxy.
+        /// With servers that never read, the proxy may hold its back-pressure
+        /// mark (8 buffers) per connection plus one buffer, and a 1 MiB pipe
+        /// for each of the 16 flows a reactor splices. The multishot recv used
+        /// to run past the mark: the kernel emptied the whole socket into the
+        /// queue before the cancel reached it (48 connections: 32–36 MiB held
+        /// against this bound of 24).
+        @Test("uploads stalled by servers that never read: the proxy holds no more than its back-pressure mark per connection",
+              .timeLimit(.minutes(1)))
+        func stalledUploadsHoldOnlyTheMark() throws {
+            let connections = 48
+            let bufferSize = 16 << 10
+            let sink = try BackendServer(.sink)
+            let proxy = try ProxyProcess.forwarding(to: [sink], global: ["workers 1", "buffer-size 16k"])
+            let clients = try (0..<connections).map { _ in try proxy.connect(ioTimeout: 1) }
+            let chunk = [UInt8](repeating: 0x7A, count: 1 << 16)
+            let pushers = clients.map { client in
+                Worker(name: "pusher") { () -> Int in
+                    var sent = 0
+                    while true {  // until a send stalls for its 1 s timeout
+                        let n = try client.send(chunk)
+                        sent += n
+                        if n < chunk.count { return sent }
+                    }
+                }
+            }
+            var pushed = 0
+            for pusher in pushers { pushed += try pusher.value(timeout: 40, "pushing until stalled") }
+            sleep(seconds: 0.3)
+            let queued = Sockets.queuedBytes(ofConnectionsOnPorts: [proxy.front.port, sink.endpoint.port])
+            let held = pushed - queued
+            let bound = 16 << 20 + connections * 9 * bufferSize + 1 << 20
+            let summary = "pushed \(pushed >> 20) MiB, \(queued >> 20) MiB in socket queues, "
+                + "\(held >> 10) KiB held by the proxy (bound \(bound >> 10) KiB)"
+            print("stalled uploads: \(summary)")
+            #expect(sink.acceptedConnections == connections, "\(summary)\n\(proxy.stderrTail)")
+            #expect(held < bound, "\(summary)\n\(proxy.stderrTail)")
+            #expect(proxy.isAlive, "\(summary)\n\(proxy.stderrTail)")
+        }
+
         @Test(
             "a backend that never reads stalls the client; the proxy's memory stays bounded and others are served",
             .timeLimit(.minutes(1)))

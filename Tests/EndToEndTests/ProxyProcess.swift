@@ -230,7 +230,7 @@ final class ProxyProcess: @unchecked Sendable {
     /// VmRSS of the proxy in bytes (nil if it is gone).
     var residentBytes: Int? {
         var bytes: Int?
-        Self.forEachLine(ofProcFile: "/proc/\(pid)/status") { line in
+        ProcFile.forEachLine( "/proc/\(pid)/status") { line in
             guard line.hasPrefix("VmRSS:") else { return true }
             bytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first.map { $0 * 1024 }
             return false
@@ -260,7 +260,7 @@ final class ProxyProcess: @unchecked Sendable {
         for table in ["tcp", "tcp6"] {
             // The kernel lists LISTEN sockets first; stop at the first other state, so a
             // netns with tens of thousands of connections costs nothing.
-            Self.forEachLine(ofProcFile: "/proc/\(pid)/net/\(table)") { line in
+            ProcFile.forEachLine( "/proc/\(pid)/net/\(table)") { line in
                 // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
                 let fields = line.split(separator: " ")
                 guard fields.count > 9, fields[0] != "sl" else { return true }
@@ -277,25 +277,6 @@ final class ProxyProcess: @unchecked Sendable {
     }
 
     // MARK: Plumbing
-
-    /// Calls `body` with each line of a /proc file until it returns false. Reads with
-    /// read(2) to EOF: Foundation's file reading stops after the first chunk of a proc file.
-    private static func forEachLine(ofProcFile path: String, _ body: (Substring) -> Bool) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var pending = ""
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            pending += String(decoding: chunk[0..<n], as: UTF8.self)
-            guard let lastNewline = pending.lastIndex(of: "\n") else { continue }
-            for line in pending[..<lastNewline].split(separator: "\n") where !body(line) { return }
-            pending = String(pending[pending.index(after: lastNewline)...])
-        }
-        if !pending.isEmpty { _ = body(Substring(pending)) }
-    }
 
     private static func launch(_ arguments: [String], in scratch: ScratchDirectory,
                                fileDescriptorLimit: Int? = nil, cpus: String? = nil) throws -> Process {

@@ -126,6 +126,28 @@ enum Sockets {
         Endpoint(host: host, port: try freePort(host: host))
     }
 
+    /// Bytes waiting in the send and receive queues of every TCP connection
+    /// (not listening socket) with a local or remote port among `ports`,
+    /// from /proc/net/tcp and tcp6: `tx_queue:rx_queue`, in hex, is the
+    /// fifth field. Sent but unacknowledged bytes would count twice, so read
+    /// it once the connections are quiet.
+    static func queuedBytes(ofConnectionsOnPorts ports: Set<UInt16>) -> Int {
+        let listening = "0A"
+        var total = 0
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            ProcFile.forEachLine(table) { line in
+                let fields = line.split(separator: " ")
+                guard fields.count > 4, fields[0] != "sl", fields[3] != listening else { return true }
+                let endpointPorts = fields[1...2].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0, radix: 16) } }
+                if endpointPorts.contains(where: ports.contains) {
+                    total += fields[4].split(separator: ":").compactMap { Int($0, radix: 16) }.reduce(0, +)
+                }
+                return true
+            }
+        }
+        return total
+    }
+
     /// Whether `host` (e.g. "::1") is configured on this machine: can a socket bind to it?
     static func canBind(host: String) -> Bool {
         guard let (fd, _) = try? bound(Endpoint(host: host, port: 0)) else { return false }

@@ -62,12 +62,41 @@ import URing
         #expect(ended)
         #expect(buffers.buffersFree == 0)
     }
+
+    /// The probe agrees with what a capped multishot recv does on this
+    /// kernel: either it is rejected (EINVAL), or it ends without
+    /// IORING_CQE_F_MORE at the completion that reaches the cap.
+    @Test func probeForCappedMultishotReceivesMatchesTheKernel() throws {
+        let ring = try Ring(entries: 8, completionEntries: 64)
+        let buffers = try ProvidedBufferRing(ring: ring, groupID: 1, bufferSize: 64, bufferCount: 8)
+        let pair = try SocketPair()
+        armMultishotRecv(on: ring, fd: pair.receiver, group: 1, userData: 7, limit: 100)
+
+        var results: [(result: Int32, hasMore: Bool)] = []
+        let chunk = [UInt8](repeating: 0x61, count: 64)
+        for _ in 0..<3 where results.last?.hasMore ?? true {
+            _ = chunk.withUnsafeBytes { send(pair.sender, $0.baseAddress, 64, 0) }
+            ring.submitAndWait(timeoutNanoseconds: 200_000_000)
+            ring.drainCompletions { completion in
+                if let id = completion.pointee.bufferID {
+                    buffers.markTaken()
+                    buffers.recycle(id)
+                }
+                results.append((completion.pointee.res, completion.pointee.hasMore))
+            }
+        }
+        let capped = results.map(\.result) == [64, 64] && results.map(\.hasMore) == [true, false]
+        let rejected = results.count == 1 && results[0].result == -EINVAL
+        #expect(capped || rejected, "completions: \(results)")
+        #expect(RingProbe.capsMultishotReceives() == capped)
+    }
 }
 
-private func armMultishotRecv(on ring: Ring, fd: Int32, group: UInt16, userData: UInt64) {
+private func armMultishotRecv(on ring: Ring, fd: Int32, group: UInt16, userData: UInt64, limit: UInt32? = nil) {
     let sqe = ring.nextSubmission()
     io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
     sqe.pointee.selectBuffer(group: group)
+    if let limit { sqe.pointee.limitMultishotReceive(toBytes: limit) }
     io_uring_sqe_set_data64(sqe, userData)
 }
 
