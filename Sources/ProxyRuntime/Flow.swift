@@ -5,8 +5,9 @@
 /// intrusive list threaded through the reactor's per-buffer `next` array, so
 /// queuing a chunk allocates nothing.
 ///
-/// Fields are ordered widest first so a flow takes 64 bytes: a connection's
-/// two flows fill two cache lines.
+/// Fields are ordered widest first (the pipe, 10 bytes, before the one-byte
+/// fields) so a flow takes 64 bytes: a connection's two flows fill two
+/// cache lines. A test holds it to that.
 struct Flow {
     var queuedBytes = 0
     /// Bytes copied out of the provided buffers because the destination
@@ -23,8 +24,8 @@ struct Flow {
     var sendStartedStamp: UInt32 = 0
 
     // Splice mode (bulk transfers): source → pipe → destination, no user copy.
-    var pipe = SplicePipe.none
     var pipeBytes: Int32 = 0
+    var pipe = SplicePipe.none
 
     var sendInFlight = false
     /// Queued for a send once the current batch of completions is handled.
@@ -42,6 +43,9 @@ struct Flow {
     /// The send in flight was cancelled so the queue can be copied out; its
     /// completion does the copy.
     var reclaiming = false
+    /// The destination failed (`Reactor.abandon`): nothing more is read,
+    /// queued or sent; what arrives is dropped.
+    var abandoned = false
 
     /// Full buffers received in a row; enough of them switch the flow to splicing.
     var consecutiveFullReads: UInt8 = 0

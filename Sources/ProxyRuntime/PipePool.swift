@@ -5,7 +5,19 @@ import Glibc
 struct SplicePipe {
     var read: Int32
     var write: Int32
-    var capacity: Int32
+    /// In 4 KiB units (pipe sizes are whole pages): 2 bytes, which keeps a
+    /// `Flow` within its 64 (see its layout note).
+    private var capacityUnits: UInt16
+
+    var capacity: Int32 { Int32(capacityUnits) * Self.unitBytes }
+
+    private static let unitBytes: Int32 = 4096
+
+    init(read: Int32, write: Int32, capacity: Int32) {
+        self.read = read
+        self.write = write
+        capacityUnits = UInt16(min(capacity / Self.unitBytes, Int32(UInt16.max)))
+    }
 
     static let none = SplicePipe(read: -1, write: -1, capacity: 0)
 }

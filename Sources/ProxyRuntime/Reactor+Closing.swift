@@ -43,16 +43,7 @@ extension Reactor {
     /// Frees a closing slot once no operation of it is in flight.
     func finishIfIdle(_ slot: Int32) {
         guard table.slots[Int(slot)].state == .closing, table.slots[Int(slot)].inFlight == 0 else { return }
-        for direction in 0..<2 {
-            let flow = table.flow(slot, direction)
-            var buffer = flow.pointee.queueHead
-            while buffer >= 0 {
-                let next = bufferNext[Int(buffer)]
-                buffers.recycle(Int(buffer))
-                buffer = next
-            }
-            flow.pointee.dropSpill()
-        }
+        for direction in 0..<2 { dropQueue(of: table.flow(slot, direction)) }
         releasePipes(slot)
         closeDetached(table.slots[Int(slot)].clientFd)
         if table.slots[Int(slot)].serverFd >= 0 { closeDetached(table.slots[Int(slot)].serverFd) }

@@ -52,10 +52,12 @@ extension Reactor {
         if let bufferID {
             buffers.markTaken()
             // A buffer that carries no bytes to forward goes straight back.
-            if result <= 0 || !open { buffers.recycle(bufferID) }
+            if result <= 0 || !open || flow.pointee.abandoned { buffers.recycle(bufferID) }
         }
         guard open else { return }
-        if result > 0, let bufferID {
+        if result > 0 && flow.pointee.abandoned {
+            // Read and dropped: see `abandon`.
+        } else if result > 0, let bufferID {
             noteReadSize(Int(result), slot: slot, direction: direction)
             enqueue(bufferID, length: result, on: flow)
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
@@ -72,9 +74,60 @@ extension Reactor {
         } else if result != -ECANCELED && result != -EAGAIN {
             // (EAGAIN: as for sends, a socket left non-blocking by splicing; the
             // recv is armed again below.)
-            return closeConnection(slot)
+            return sourceFailed(slot, direction: direction)
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
+    }
+
+    /// The source of `direction` failed (a reset, say) after everything it
+    /// sent before: that still goes to the destination, followed by the end
+    /// of the stream, as for an EOF (a server's early answer to an upload it
+    /// refuses, the last of a download). The other direction, which goes to
+    /// the failed socket, is abandoned.
+    func sourceFailed(_ slot: Int32, direction: Int) {
+        guard table.slots[Int(slot)].state == .forwarding else { return closeConnection(slot) }
+        table.flow(slot, direction).pointee.sourceClosed = true
+        abandon(slot, direction: 1 - direction)
+        passOnEndOfStreamIfDrained(slot, direction: direction)
+    }
+
+    /// The destination of `direction` failed: what the flow holds or still
+    /// receives can go nowhere, and is dropped. Its source is still read
+    /// until it ends (a lingering close, as HAProxy and nginx do): closing a
+    /// socket with unread bytes resets it, and a reset would throw away the
+    /// other direction's last bytes, those of the failed peer, before the
+    /// live peer has read them. Bytes dropped do not count as activity, so
+    /// `idle-timeout` bounds the wait. A splicing flow splices into
+    /// /dev/null instead.
+    func abandon(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        guard !flow.pointee.abandoned else { return }
+        flow.pointee.abandoned = true
+        flow.pointee.spliceRequested = false
+        // A poll for room at the failed socket, or a timed wait for it, might
+        // not end; a send or a splice in flight ends by itself.
+        if flow.pointee.spliceOutInFlight && flow.pointee.pipeBytes > 0 {
+            cancelOperation(.destinationWritable(direction), of: slot)
+        }
+        guard !flow.pointee.sendInFlight else { return }  // its completion drops the queue
+        dropQueue(of: flow)
+        passOnEndOfStreamIfDrained(slot, direction: direction)
+        if !flow.pointee.receiving && !flow.pointee.splicing { resumeReceiveIfReady(slot, direction: direction) }
+    }
+
+    /// Recycles a flow's queued buffers and frees its spill; no send may be in flight.
+    func dropQueue(of flow: UnsafeMutablePointer<Flow>) {
+        var buffer = flow.pointee.queueHead
+        while buffer >= 0 {
+            let next = bufferNext[Int(buffer)]
+            buffers.recycle(Int(buffer))
+            buffer = next
+        }
+        flow.pointee.queueHead = -1
+        flow.pointee.queueTail = -1
+        flow.pointee.headOffset = 0
+        flow.pointee.queuedBytes = 0
+        flow.pointee.dropSpill()
     }
 
     @inline(__always)
@@ -170,6 +223,13 @@ extension Reactor {
         let flow = table.flow(slot, direction)
         flow.pointee.sendInFlight = false
         guard table.slots[Int(slot)].state == .forwarding else { return }
+        if flow.pointee.abandoned {
+            flow.pointee.reclaiming = false
+            dropQueue(of: flow)
+            passOnEndOfStreamIfDrained(slot, direction: direction)
+            if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
+            return
+        }
         let reclaiming = flow.pointee.reclaiming
         flow.pointee.reclaiming = false
         // Two ways a send ends having sent nothing, without harm to the connection:
@@ -182,7 +242,7 @@ extension Reactor {
         //   non-blocking socket does not wait.
         // Either way the bytes are still queued, and the send starts again.
         let sentNothing = result == -EAGAIN || (reclaiming && (result == -ECANCELED || result == -EINTR))
-        guard result > 0 || sentNothing else { return closeConnection(slot) }
+        guard result > 0 || sentNothing else { return abandon(slot, direction: direction) }
         if result > 0 {
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)
@@ -263,8 +323,8 @@ extension Reactor {
             return closeConnection(slot)
         }
         // Fails only when the destination is already gone (ENOTCONN); its own
-        // recv then reports that and closes the connection.
-        _ = shutdown(destinationFd(slot, direction), Int32(SHUT_WR))
+        // recv then reports that. An abandoned flow's destination has failed.
+        if !flow.pointee.abandoned { _ = shutdown(destinationFd(slot, direction), Int32(SHUT_WR)) }
     }
 
     /// Re-arms receives that stopped for want of buffers, now that some are back.

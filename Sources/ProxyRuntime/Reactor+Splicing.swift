@@ -70,8 +70,9 @@ extension Reactor {
 
     private func spliceOut(_ slot: Int32, direction: Int) {
         let flow = table.flow(slot, direction)
+        let destination = flow.pointee.abandoned ? discardFd : destinationFd(slot, direction)
         let sqe = ring.nextSubmission()
-        io_uring_prep_splice(sqe, flow.pointee.pipe.read, -1, destinationFd(slot, direction), -1,
+        io_uring_prep_splice(sqe, flow.pointee.pipe.read, -1, destination, -1,
                              UInt32(flow.pointee.pipeBytes), Self.spliceFlags)
         track(sqe, .spliceOut(direction), slot)
         flow.pointee.spliceOutInFlight = true
@@ -95,7 +96,8 @@ extension Reactor {
             flow.pointee.sourceClosed = true
             flow.pointee.leavingSplice = true
         case 1...:
-            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+            // (Bytes an abandoned flow drops are not activity: see `abandon`.)
+            if !flow.pointee.abandoned { table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds }
             noteSpliceSize(Int(result), flow: flow)
         case -EAGAIN where flow.pointee.pipeBytes > 0 && flow.pointee.spliceOutInFlight:
             // EAGAIN says the source has nothing, or the pipe has no room: a
@@ -113,7 +115,10 @@ extension Reactor {
         case -EINTR:
             break
         default:
-            return closeConnection(slot)
+            // What the pipe holds still goes out, then the end of the stream.
+            flow.pointee.leavingSplice = true
+            sourceFailed(slot, direction: direction)
+            guard table.slots[Int(slot)].state == .forwarding else { return }
         }
         continueSplicing(slot, direction: direction)
     }
@@ -129,7 +134,7 @@ extension Reactor {
         guard table.slots[Int(slot)].state == .forwarding else { return }
         switch result {
         case 1...:
-            table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
+            if !flow.pointee.abandoned { table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds }
         case -EAGAIN:
             flow.pointee.spliceOutInFlight = true
             awaitReadiness(of: destinationFd(slot, direction), events: POLLOUT,
@@ -137,7 +142,9 @@ extension Reactor {
         case -EINTR:
             break
         default:
-            return closeConnection(slot)
+            // From now on the pipe empties into /dev/null (see `spliceOut`).
+            abandon(slot, direction: direction)
+            guard table.slots[Int(slot)].state == .forwarding else { return }
         }
         continueSplicing(slot, direction: direction)
     }

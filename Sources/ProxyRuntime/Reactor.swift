@@ -50,6 +50,8 @@ final class Reactor {
     /// Descriptors held in reserve (on /dev/null) for server sockets: see
     /// `openServerSocket`.
     var spareDescriptors: [Int32] = []
+    /// /dev/null, where an abandoned splicing flow empties its pipe.
+    let discardFd: Int32
     var lastReclaimMilliseconds: Int64 = 0
     var acceptRetryAtMilliseconds: Int64 = .max
     var rejectedSinceLastReport = 0
@@ -122,6 +124,8 @@ final class Reactor {
                 listenSockets.append(ListenSocketState(fd: try ListenSocket.open(address), listener: listenerIndex))
             }
         }
+        discardFd = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard discardFd >= 0 else { throw ReactorSetupError("cannot open /dev/null: \(String(cString: strerror(errno)))") }
         replenishSpareDescriptors()
     }
 

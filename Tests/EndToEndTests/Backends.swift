@@ -30,6 +30,14 @@ final class BackendServer: @unchecked Sendable {
         /// then lie apart in memory, so a splice takes a pipe slot for each
         /// and fills a pipe by slots long before its byte capacity.
         case scatteredFlood
+        /// Reads `afterReading` bytes of an upload, answers `answer`, waits
+        /// until the peer has acknowledged all of it, then closes without
+        /// reading the rest: with unread bytes, its kernel sends a reset
+        /// (a server refusing an upload too large, say).
+        case answerThenReset(afterReading: Int, answer: [UInt8])
+        /// Sends `count` bytes of the `.flood` stream, waits until the peer
+        /// has acknowledged all of them, then resets the connection (SO_LINGER 0).
+        case floodThenReset(Int)
     }
 
     /// Where the server listens (with the real port).
@@ -182,6 +190,22 @@ final class BackendServer: @unchecked Sendable {
                     startHandler(fd) { $0.flood($1, blockBytes: 64 * 1024, pauseMicroseconds: 0) }
                 case .scatteredFlood:
                     startHandler(fd) { $0.scatteredFlood($1) }
+                case .answerThenReset(let upload, let answer):
+                    startHandler(fd) { core, fd in
+                        if core.receive(fd, count: upload), core.sendAll(fd, answer) { core.waitUntilAcknowledged(fd) }
+                    }
+                case .floodThenReset(let count):
+                    startHandler(fd) { core, fd in
+                        var stream = BackendServer.floodStream(count: count)[...]
+                        while !stream.isEmpty {
+                            let block = Array(stream.prefix(64 * 1024))
+                            guard core.sendAll(fd, block) else { return }
+                            stream = stream.dropFirst(block.count)
+                        }
+                        core.waitUntilAcknowledged(fd)
+                        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                    }
                 case .trickleAfterUpload(let upload):
                     startHandler(fd) { core, fd in
                         if core.receive(fd, count: upload) {
@@ -259,6 +283,15 @@ final class BackendServer: @unchecked Sendable {
             _ = drain.join(timeout: 5)
             close(sideOut)
             close(sideIn)
+        }
+
+        /// Waits (up to 5 s) until the peer has acknowledged every byte sent.
+        private func waitUntilAcknowledged(_ fd: Int32) {
+            let deadline = monotonicNow() + 5
+            var unacknowledged: Int32 = 1
+            while ioctl(fd, UInt(TIOCOUTQ), &unacknowledged) == 0, unacknowledged > 0, monotonicNow() < deadline {
+                usleep(1000)
+            }
         }
 
         /// Reads and drops `count` bytes; false on EOF, an error or stop().

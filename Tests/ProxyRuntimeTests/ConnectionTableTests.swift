@@ -11,6 +11,11 @@ import Testing
         #expect(table.occupied == 3)
     }
 
+    /// A connection's two flows fill two cache lines, no more (Flow's layout note).
+    @Test func aFlowFitsOneCacheLine() {
+        #expect(MemoryLayout<Flow>.stride == 64)
+    }
+
     @Test func freeingResetsTheSlotAndBumpsItsGeneration() {
         let table = ConnectionTable(capacity: 2)
         let slot = table.allocate()!
