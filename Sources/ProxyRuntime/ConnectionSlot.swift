@@ -28,7 +28,5 @@ struct ConnectionSlot {
     /// slot is freed only when this reaches zero.
     var inFlight: Int32 = 0
     var lastActivityMilliseconds: Int64 = 0
-    /// Both sockets were switched to O_NONBLOCK for splicing.
-    var nonBlocking = false
     var nextFree: Int32 = -1
 }

@@ -63,7 +63,7 @@ struct Flow {
     /// that a write splice is taking out: the next read waits for that write.
     var spliceInAwaitsRoom = false
     /// Waits in a row for room at a destination whose peer has half-closed
-    /// (see `spliceReadinessArrived`); sets how long the next one lasts.
+    /// (see `Reactor.waitForRoom`); sets how long the next one lasts.
     var roomWaits: UInt8 = 0
 
     var isDrained: Bool { queueHead < 0 && spill == nil && !sendInFlight && pipeBytes == 0 && !spliceOutInFlight }

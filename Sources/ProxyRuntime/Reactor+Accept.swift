@@ -7,7 +7,8 @@ import URing
 extension Reactor {
     func armAccept(_ socketIndex: Int) {
         let sqe = ring.nextSubmission()
-        io_uring_prep_multishot_accept(sqe, listenSockets[socketIndex].fd, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+        io_uring_prep_multishot_accept(sqe, listenSockets[socketIndex].fd, nil, nil,
+                                       Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
         io_uring_sqe_set_data64(sqe, acceptTag(socketIndex))
         listenSockets[socketIndex].acceptArmed = true
     }

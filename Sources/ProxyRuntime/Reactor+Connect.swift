@@ -65,7 +65,8 @@ extension Reactor {
     /// none, so a few descriptors are held back for server sockets alone.
     /// -1 with errno set when there is none.
     private func openServerSocket(family: Int32) -> Int32 {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        // Non-blocking, as every socket here: see `sent` and Reactor+Splicing.
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let fd = socket(family, type, 0)
         guard fd < 0, errno == EMFILE || errno == ENFILE, let spare = spareDescriptors.popLast() else { return fd }
         close(spare)

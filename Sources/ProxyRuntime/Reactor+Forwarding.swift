@@ -72,8 +72,8 @@ extension Reactor {
             flow.pointee.starved = true
             starved.append(reference(slot, direction: direction))
         } else if result != -ECANCELED && result != -EAGAIN {
-            // (EAGAIN: as for sends, a socket left non-blocking by splicing; the
-            // recv is armed again below.)
+            // (EAGAIN: as for sends, on a non-blocking socket; the recv is
+            // armed again below.)
             return sourceFailed(slot, direction: direction)
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
@@ -236,19 +236,29 @@ extension Reactor {
         // - cancelled to reclaim its buffers: without MSG_WAITALL, io_uring
         //   completes a send at its first progress (one interrupted on an io-wq
         //   worker ends with EINTR instead);
-        // - EAGAIN on a socket that splicing left non-blocking: a wake-up without
-        //   room (the peer's FIN wakes every waiter) makes io_uring retry the
-        //   send once more after its poll, then hand it to io-wq, where a
-        //   non-blocking socket does not wait.
+        // - EAGAIN (sockets are non-blocking): a wake-up without room (the
+        //   peer's FIN wakes every waiter) makes io_uring retry the send once
+        //   more after its poll, then hand it to io-wq, where a non-blocking
+        //   socket does not wait. (A blocking one held an io-wq thread per
+        //   such connection until the peer read.) The send starts again
+        //   after a timed wait (`waitForRoom`), whose end is ETIME.
         // Either way the bytes are still queued, and the send starts again.
-        let sentNothing = result == -EAGAIN || (reclaiming && (result == -ECANCELED || result == -EINTR))
+        let sentNothing = result == -EAGAIN || result == -ETIME
+            || (reclaiming && (result == -ECANCELED || result == -EINTR))
         guard result > 0 || sentNothing else { return abandon(slot, direction: direction) }
         if result > 0 {
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)
+            flow.pointee.roomWaits = 0
         }
         if reclaiming { copyQueueOut(flow) }
-        if flow.pointee.queuedBytes > 0 {
+        if flow.pointee.queuedBytes > 0 && result == -EAGAIN && !reclaiming {
+            // Waiting counts as the send in flight: nothing overtakes it, and
+            // the reclaim sweep sees it as a stalled send.
+            waitForRoom(.send(direction), slot: slot, flow: flow)
+            flow.pointee.sendInFlight = true
+            flow.pointee.sendStartedStamp = stamp
+        } else if flow.pointee.queuedBytes > 0 {
             scheduleSend(slot, direction: direction, flow: flow)
         } else {
             flow.pointee.queueTail = -1
@@ -256,6 +266,33 @@ extension Reactor {
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
     }
+
+    /// io_uring adds EPOLLRDHUP to every poll, so once a destination's peer
+    /// has half-closed, a wait for room there (a send's own poll, or a poll
+    /// before a write splice) ends at once without any, and the write fails
+    /// again, on and on, while that peer does not read: a core's worth of
+    /// CPU. There is no poll for room alone: wait a while instead, 1 ms
+    /// doubling to 1 s, until a write moves (which resets `roomWaits`). The
+    /// long end keeps thousands of such peers cheap (each costs a failed
+    /// write a second); a peer that reads again after a long stall waits
+    /// at most that second.
+    func waitForRoom(_ kind: OperationKind, slot: Int32, flow: UnsafeMutablePointer<Flow>) {
+        let wait = Int(flow.pointee.roomWaits)
+        flow.pointee.roomWaits = UInt8(min(wait + 1, Self.roomWaitTimes.count - 1))
+        let sqe = ring.nextSubmission()
+        io_uring_prep_timeout(sqe, Self.roomWaitTimes.baseAddress! + wait, 0, 0)
+        track(sqe, kind, slot)
+    }
+
+    /// 1, 2, 4 … 512 ms, then 1 s: read by the kernel when a wait is submitted.
+    nonisolated(unsafe) static let roomWaitTimes: UnsafeMutableBufferPointer<__kernel_timespec> = {
+        let milliseconds: [Int64] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]
+        let times = UnsafeMutableBufferPointer<__kernel_timespec>.allocate(capacity: milliseconds.count)
+        for (index, milliseconds) in milliseconds.enumerated() {
+            times[index] = __kernel_timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
+        }
+        return times
+    }()
 
     /// Drops `count` sent bytes from the front of the flow: from its spill if
     /// the send came from there, otherwise from its queue, recycling every

@@ -10,8 +10,8 @@ import URing
 /// that pays only for large chunks, hence the switch after several full
 /// buffers in a row and the return to recv after several short splice reads.
 ///
-/// The sockets of a splicing connection are made non-blocking and every
-/// splice is SPLICE_F_NONBLOCK: a splice holds its pipe's lock for its whole
+/// Sockets are non-blocking (from accept and socket()) and every splice is
+/// SPLICE_F_NONBLOCK: a splice holds its pipe's lock for its whole
 /// run, so a read splice that slept waiting for data would block the write
 /// splice of the same pipe, and with it the peer that is to send that data.
 /// A splice that would block ends with -EAGAIN instead, and a poll on the
@@ -40,23 +40,11 @@ extension Reactor {
         guard let pipe = pipes.acquire() else {
             return resumeReceiveIfReady(slot, direction: direction)
         }
-        makeNonBlocking(slot)
         flow.pointee.splicing = true
         flow.pointee.leavingSplice = false
         flow.pointee.consecutiveShortSplices = 0
         flow.pointee.pipe = pipe
         continueSplicing(slot, direction: direction)
-    }
-
-    private func makeNonBlocking(_ slot: Int32) {
-        guard !table.slots[Int(slot)].nonBlocking else { return }
-        table.slots[Int(slot)].nonBlocking = true
-        setNonBlocking(table.slots[Int(slot)].clientFd)
-        setNonBlocking(table.slots[Int(slot)].serverFd)
-    }
-
-    private func setNonBlocking(_ fd: Int32) {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     private func spliceIn(_ slot: Int32, direction: Int) {
@@ -159,32 +147,15 @@ extension Reactor {
             flow.pointee.spliceOutInFlight = false
         }
         guard table.slots[Int(slot)].state == .forwarding else { return }
-        // io_uring adds EPOLLRDHUP to every poll, so once the destination's
-        // peer has half-closed, a poll for room ends at once without POLLOUT,
-        // and the write splice would fail again, on and on, while that peer
-        // does not read. There is no poll for room alone: wait a while
-        // instead, twice as long each time up to 100 ms, until a write moves.
+        // A poll for room that ends without POLLOUT: see `waitForRoom`.
         let ready = Int32(POLLOUT) | Int32(POLLERR) | Int32(POLLHUP)
         if kind == .destinationWritable(kind.direction) && events > 0 && events & ready == 0 {
-            let wait = min(Int(flow.pointee.roomWaits), Self.roomWaitTimes.count - 1)
-            flow.pointee.roomWaits &+= 1
-            let sqe = ring.nextSubmission()
-            io_uring_prep_timeout(sqe, Self.roomWaitTimes.baseAddress! + wait, 0, 0)
-            track(sqe, kind, slot)
+            waitForRoom(kind, slot: slot, flow: flow)
             flow.pointee.spliceOutInFlight = true
             return
         }
         continueSplicing(slot, direction: kind.direction)
     }
-
-    /// 1, 2, 4 … 64, then 100 ms: read by the kernel when a wait is submitted.
-    nonisolated(unsafe) static let roomWaitTimes: UnsafeMutableBufferPointer<__kernel_timespec> = {
-        let times = UnsafeMutableBufferPointer<__kernel_timespec>.allocate(capacity: 8)
-        for (index, milliseconds) in [Int64(1), 2, 4, 8, 16, 32, 64, 100].enumerated() {
-            times[index] = __kernel_timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
-        }
-        return times
-    }()
 
     /// Several short reads in a row: the transfer is no longer bulk, and
     /// recv serves it more cheaply.

@@ -46,6 +46,31 @@ extension EndToEnd {
             #expect(proxy.isAlive, "\(summary)\n\(proxy.stderrTail)")
         }
 
+        /// A send to a half-closed client with no room is woken by the
+        /// client's FIN, then handed by io_uring to an io-wq worker thread.
+        /// On a blocking socket that thread waited there until the client
+        /// read: one kernel thread per such client (100 clients: about 90).
+        @Test("half-closed clients that stop reading their downloads hold no thread each, cost no CPU, and resume exactly",
+              .timeLimit(.minutes(1)))
+        func halfClosedStalledClientsHoldNoThreads() throws {
+            let backend = try BackendServer(.flood)
+            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1"])
+            let clients = try (0..<100).map { _ in try proxy.connect(ioTimeout: 10) }
+            for client in clients { try client.shutdownWrite() }
+            #expect(backend.waitForSendsToStall(quiet: 0.5, timeout: 20),
+                    "the downloads never filled the path to the clients: the test proves nothing")
+            let before = proxy.cpuSeconds
+            sleep(seconds: 2)
+            let spent = proxy.cpuSeconds - before
+            let threads = proxy.threadCount
+            #expect(threads < 24, "the proxy runs \(threads) threads for 100 stalled clients\n\(proxy.stderrTail)")
+            #expect(spent < 0.15, "the proxy used \(spent) s of CPU in 2 s while nothing could move\n\(proxy.stderrTail)")
+            let stream = BackendServer.floodStream(count: 1 << 20)
+            for (index, client) in clients.enumerated() {
+                expectSameBytes(try client.readExactly(stream.count), stream, "client \(index) after the stall")
+            }
+        }
+
         @Test(
             "a backend that never reads stalls the client; the proxy's memory stays bounded and others are served",
             .timeLimit(.minutes(1)))

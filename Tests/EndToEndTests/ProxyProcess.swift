@@ -66,6 +66,11 @@ final class ProxyProcess: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Threads of the proxy now, io_uring's io-wq workers included.
+    var threadCount: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
+    }
+
     // MARK: One-shot commands
 
     struct Outcome {
