@@ -60,13 +60,26 @@ extension Reactor {
     func checkIdle(_ slot: Int32) {
         let state = table.slots[Int(slot)].state
         guard state == .connecting || state == .forwarding else { return }
-        let idleTimeout = model.listeners[Int(table.slots[Int(slot)].listener)].idleTimeoutMilliseconds
-        let deadline = table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout
+        let timeout = idleTimeout(of: slot)
+        let deadline = table.slots[Int(slot)].lastActivityMilliseconds + timeout
         if nowMilliseconds >= deadline {
-            logger.debug("closing connection idle for \(idleTimeout)ms")
+            logger.debug("closing connection idle for \(timeout)ms")
             closeConnection(slot)
         } else {
             timers.schedule(slot, atMilliseconds: deadline)
         }
+    }
+
+    /// `idle-timeout`; but once a lingering close has nothing left to
+    /// deliver (one direction abandoned, the other finished), at most
+    /// `lingerMilliseconds` for the live peer to end its side, as nginx's
+    /// `lingering_timeout`: bytes it still sends are dropped, and a peer
+    /// that neither sends nor closes would otherwise hold the connection.
+    func idleTimeout(of slot: Int32) -> Int64 {
+        let idle = model.listeners[Int(table.slots[Int(slot)].listener)].idleTimeoutMilliseconds
+        let toServer = table.flow(slot, 0).pointee
+        let toClient = table.flow(slot, 1).pointee
+        let lingering = (toServer.abandoned && toClient.destinationShut) || (toClient.abandoned && toServer.destinationShut)
+        return lingering ? min(idle, Self.lingerMilliseconds) : idle
     }
 }

@@ -109,10 +109,20 @@ extension Reactor {
         if flow.pointee.spliceOutInFlight && flow.pointee.pipeBytes > 0 {
             cancelOperation(.destinationWritable(direction), of: slot)
         }
-        guard !flow.pointee.sendInFlight else { return }  // its completion drops the queue
+        // With a send in flight, its completion does the rest.
+        if !flow.pointee.sendInFlight { dropAbandoned(slot, direction: direction) }
+    }
+
+    /// Drops what an abandoned flow holds, and keeps reading its source.
+    private func dropAbandoned(_ slot: Int32, direction: Int) {
+        let flow = table.flow(slot, direction)
+        flow.pointee.reclaiming = false
         dropQueue(of: flow)
         passOnEndOfStreamIfDrained(slot, direction: direction)
+        guard table.slots[Int(slot)].state == .forwarding else { return }
         if !flow.pointee.receiving && !flow.pointee.splicing { resumeReceiveIfReady(slot, direction: direction) }
+        // (Sooner if the other direction has finished: see `idleTimeout(of:)`.)
+        timers.schedule(slot, atMilliseconds: table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout(of: slot))
     }
 
     /// Recycles a flow's queued buffers and frees its spill; no send may be in flight.
@@ -223,13 +233,7 @@ extension Reactor {
         let flow = table.flow(slot, direction)
         flow.pointee.sendInFlight = false
         guard table.slots[Int(slot)].state == .forwarding else { return }
-        if flow.pointee.abandoned {
-            flow.pointee.reclaiming = false
-            dropQueue(of: flow)
-            passOnEndOfStreamIfDrained(slot, direction: direction)
-            if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
-            return
-        }
+        guard !flow.pointee.abandoned else { return dropAbandoned(slot, direction: direction) }
         let reclaiming = flow.pointee.reclaiming
         flow.pointee.reclaiming = false
         // Two ways a send ends having sent nothing, without harm to the connection:
@@ -358,6 +362,10 @@ extension Reactor {
         let other = table.flow(slot, 1 - direction)
         if other.pointee.destinationShut {
             return closeConnection(slot)
+        }
+        if other.pointee.abandoned || flow.pointee.abandoned {
+            // A lingering close with nothing left to deliver: its shorter deadline.
+            timers.schedule(slot, atMilliseconds: table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout(of: slot))
         }
         // Fails only when the destination is already gone (ENOTCONN); its own
         // recv then reports that. An abandoned flow's destination has failed.

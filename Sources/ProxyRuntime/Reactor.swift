@@ -68,6 +68,8 @@ final class Reactor {
 
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
+    /// See `idleTimeout(of:)`.
+    static let lingerMilliseconds: Int64 = 5_000
     /// Descriptors each reactor holds in reserve for server sockets.
     static let spareDescriptorCount = 4
     static let maxSendVectors = 16

@@ -43,6 +43,29 @@ extension EndToEnd {
             #expect(proxy.isAlive)
         }
 
+        /// After a server's answer and reset, the proxy delivers the answer
+        /// and its EOF, then reads the client until it ends its side (a
+        /// lingering close). A client that neither sends nor closes must not
+        /// hold the connection for the whole idle-timeout: 5 s, as nginx's
+        /// lingering_timeout.
+        @Test("a lingering close ends 5 s after the last byte delivered, not at idle-timeout", .timeLimit(.minutes(1)))
+        func lingeringCloseIsBounded() throws {
+            let answer = Array("refused".utf8)
+            let backend = try BackendServer(.answerThenReset(afterReading: 100, answer: answer))
+            let proxy = try ProxyProcess.forwarding(to: [backend], listener: ["idle-timeout 60s"])
+            let idleDescriptors = proxy.openDescriptorCount
+            let client = try proxy.connect(ioTimeout: 5)
+            try client.sendAll([UInt8](repeating: 0x75, count: 200))  // 100 unread: the server's close resets
+            expectSameBytes(try client.readExactly(answer.count), answer, "the answer\n\(proxy.stderrTail)")
+            #expect(client.waitForClose(timeout: 5) == .eof, "\(proxy.stderrTail)")
+            let answered = monotonicNow()
+            let closed = waitUntil(timeout: 15) { proxy.openDescriptorCount <= idleDescriptors }
+            let lingered = monotonicNow() - answered
+            #expect(closed, "the proxy still held the connection \(lingered) s after the answer\n\(proxy.stderrTail)")
+            #expect(lingered > 3, "closed after \(lingered) s: the client had no time to end its side")
+            withExtendedLifetime(client) {}
+        }
+
         /// A server resets once its download is acknowledged: the proxy holds
         /// the last of it (in its queue or pipe) and used to drop that at the
         /// reset, ending the client's download short with a clean EOF (8 MiB:
