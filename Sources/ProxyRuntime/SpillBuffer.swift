@@ -11,6 +11,10 @@ struct SpillBuffer {
     private var start = 0
     private var end = 0
     private var capacity = 0
+    /// sendmsg's header and vector for the unsent bytes: made by the first
+    /// `sendHeader()`, freed by `release()`.
+    private var header: UnsafeMutablePointer<msghdr>?
+    private var vector: UnsafeMutablePointer<iovec>?
 
     var count: Int { end - start }
     var isEmpty: Bool { start == end }
@@ -52,7 +56,25 @@ struct SpillBuffer {
         if start == end { release() }
     }
 
+    /// A one-vector sendmsg header for the unsent bytes, valid until the next
+    /// mutation. Spills go out by sendmsg, as queues do: see `Reactor.sendNext`.
+    mutating func sendHeader() -> UnsafeMutablePointer<msghdr> {
+        let header = self.header ?? .allocate(capacity: 1)
+        let vector = self.vector ?? .allocate(capacity: 1)
+        self.header = header
+        self.vector = vector
+        vector.pointee = iovec(iov_base: unsentBytes, iov_len: count)
+        header.pointee = msghdr()
+        header.pointee.msg_iov = vector
+        header.pointee.msg_iovlen = 1
+        return header
+    }
+
     mutating func release() {
+        header?.deallocate()
+        vector?.deallocate()
+        header = nil
+        vector = nil
         free(storage)
         storage = nil
         start = 0

@@ -50,12 +50,18 @@ extension EndToEnd {
         /// client's FIN, then handed by io_uring to an io-wq worker thread.
         /// On a blocking socket that thread waited there until the client
         /// read: one kernel thread per such client (100 clients: about 90).
+        /// So did a plain send (IORING_OP_SEND) on a non-blocking one: the
+        /// second case, tiny client windows and few buffers, sends single
+        /// buffers and spills (the reclaim sweep copies stalled queues out).
         @Test("half-closed clients that stop reading their downloads hold no thread each, cost no CPU, and resume exactly",
-              .timeLimit(.minutes(1)))
-        func halfClosedStalledClientsHoldNoThreads() throws {
+              .timeLimit(.minutes(1)),
+              arguments: [(buffers: 4096, clientWindow: nil), (buffers: 256, clientWindow: 4096)] as [(Int, Int32?)])
+        func halfClosedStalledClientsHoldNoThreads(buffers: Int, clientWindow: Int32?) throws {
             let backend = try BackendServer(.flood)
-            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1"])
-            let clients = try (0..<100).map { _ in try proxy.connect(ioTimeout: 10) }
+            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1", "buffers \(buffers)"])
+            let clients = try (0..<100).map { _ in
+                try TestClient(proxy.front, receiveBuffer: clientWindow, ioTimeout: 10)
+            }
             for client in clients { try client.shutdownWrite() }
             #expect(backend.waitForSendsToStall(quiet: 0.5, timeout: 20),
                     "the downloads never filled the path to the clients: the test proves nothing")
