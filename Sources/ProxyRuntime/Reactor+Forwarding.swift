@@ -71,13 +71,21 @@ extension Reactor {
         } else if result == -ENOBUFS {
             flow.pointee.starved = true
             starved.append(reference(slot, direction: direction))
+        } else if Self.isPeerFailure(result) {
+            return sourceFailed(slot, direction: direction)
         } else if result != -ECANCELED && result != -EAGAIN {
             // (EAGAIN: as for sends, on a non-blocking socket; the recv is
             // armed again below.)
-            return sourceFailed(slot, direction: direction)
+            return closeConnection(slot)
         }
         if !flow.pointee.receiving { resumeReceiveIfReady(slot, direction: direction) }
     }
+
+    /// A socket error that says the peer is gone (it reset the connection)
+    /// while what it sent before is still to be delivered; other errors
+    /// (out of memory, say) close the connection at once.
+    @inline(__always)
+    static func isPeerFailure(_ result: Int32) -> Bool { result == -ECONNRESET || result == -EPIPE }
 
     /// The source of `direction` failed (a reset, say) after everything it
     /// sent before: that still goes to the destination, followed by the end
@@ -252,7 +260,9 @@ extension Reactor {
         // Either way the bytes are still queued, and the send starts again.
         let sentNothing = result == -EAGAIN || result == -ETIME
             || (reclaiming && (result == -ECANCELED || result == -EINTR))
-        guard result > 0 || sentNothing else { return abandon(slot, direction: direction) }
+        guard result > 0 || sentNothing else {
+            return Self.isPeerFailure(result) ? abandon(slot, direction: direction) : closeConnection(slot)
+        }
         if result > 0 {
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)

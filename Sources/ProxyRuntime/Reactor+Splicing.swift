@@ -102,11 +102,13 @@ extension Reactor {
                            .sourceReadable(direction), slot: slot)
         case -EINTR:
             break
-        default:
+        case _ where Self.isPeerFailure(result):
             // What the pipe holds still goes out, then the end of the stream.
             flow.pointee.leavingSplice = true
             sourceFailed(slot, direction: direction)
             guard table.slots[Int(slot)].state == .forwarding else { return }
+        default:
+            return closeConnection(slot)
         }
         continueSplicing(slot, direction: direction)
     }
@@ -129,10 +131,12 @@ extension Reactor {
                            .destinationWritable(direction), slot: slot)
         case -EINTR:
             break
-        default:
+        case _ where Self.isPeerFailure(result):
             // From now on the pipe empties into /dev/null (see `spliceOut`).
             abandon(slot, direction: direction)
             guard table.slots[Int(slot)].state == .forwarding else { return }
+        default:
+            return closeConnection(slot)
         }
         continueSplicing(slot, direction: direction)
     }
