@@ -72,9 +72,11 @@ extension Reactor {
 
     /// `idle-timeout`; but once a lingering close has nothing left to
     /// deliver (one direction abandoned, the other finished), at most
-    /// `lingerMilliseconds` for the live peer to end its side, as nginx's
-    /// `lingering_timeout`: bytes it still sends are dropped, and a peer
-    /// that neither sends nor closes would otherwise hold the connection.
+    /// `lingerMilliseconds` from the last byte delivered for the live peer to
+    /// end its side, however much it still sends (dropped): a hard bound,
+    /// where nginx gives 5 s per read up to 30 s in all (`lingering_timeout`,
+    /// `lingering_time`). A peer that neither sends nor closes would
+    /// otherwise hold the connection.
     func idleTimeout(of slot: Int32) -> Int64 {
         let idle = model.listeners[Int(table.slots[Int(slot)].listener)].idleTimeoutMilliseconds
         let toServer = table.flow(slot, 0).pointee

@@ -46,8 +46,7 @@ extension EndToEnd {
         /// After a server's answer and reset, the proxy delivers the answer
         /// and its EOF, then reads the client until it ends its side (a
         /// lingering close). A client that neither sends nor closes must not
-        /// hold the connection for the whole idle-timeout: 5 s, as nginx's
-        /// lingering_timeout.
+        /// hold the connection for the whole idle-timeout: 5 s.
         @Test("a lingering close ends 5 s after the last byte delivered, not at idle-timeout", .timeLimit(.minutes(1)))
         func lingeringCloseIsBounded() throws {
             let answer = Array("refused".utf8)
