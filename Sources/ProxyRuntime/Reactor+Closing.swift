@@ -84,4 +84,11 @@ extension Reactor {
         let lingering = (toServer.abandoned && toClient.destinationShut) || (toClient.abandoned && toServer.destinationShut)
         return lingering ? min(idle, Self.lingerMilliseconds) : idle
     }
+
+    /// Files the connection's idle deadline again, after a change that can
+    /// bring it forward (a flow abandoned, or one finishing beside an
+    /// abandoned one: see `idleTimeout(of:)`).
+    func fileIdleDeadline(_ slot: Int32) {
+        timers.schedule(slot, atMilliseconds: table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout(of: slot))
+    }
 }

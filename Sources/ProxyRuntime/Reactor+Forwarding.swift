@@ -129,8 +129,7 @@ extension Reactor {
         passOnEndOfStreamIfDrained(slot, direction: direction)
         guard table.slots[Int(slot)].state == .forwarding else { return }
         if !flow.pointee.receiving && !flow.pointee.splicing { resumeReceiveIfReady(slot, direction: direction) }
-        // (Sooner if the other direction has finished: see `idleTimeout(of:)`.)
-        timers.schedule(slot, atMilliseconds: table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout(of: slot))
+        fileIdleDeadline(slot)
     }
 
     /// Recycles a flow's queued buffers and frees its spill; no send may be in flight.
@@ -376,10 +375,7 @@ extension Reactor {
         if other.pointee.destinationShut {
             return closeConnection(slot)
         }
-        if other.pointee.abandoned || flow.pointee.abandoned {
-            // A lingering close with nothing left to deliver: its shorter deadline.
-            timers.schedule(slot, atMilliseconds: table.slots[Int(slot)].lastActivityMilliseconds + idleTimeout(of: slot))
-        }
+        if other.pointee.abandoned || flow.pointee.abandoned { fileIdleDeadline(slot) }
         // Fails only when the destination is already gone (ENOTCONN); its own
         // recv then reports that. An abandoned flow's destination has failed.
         if !flow.pointee.abandoned { _ = shutdown(destinationFd(slot, direction), Int32(SHUT_WR)) }

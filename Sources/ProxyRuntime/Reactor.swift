@@ -64,7 +64,9 @@ final class Reactor {
     /// Bytes queued below which a paused source is read again.
     let lowWaterBytes: Int
     /// Whether the kernel ends a multishot recv at a byte cap (see `armReceive`).
-    let receivesAreCapped = RingProbe.capsMultishotReceives()
+    let receivesAreCapped = Reactor.kernelCapsReceives
+    /// Probed once for the process, on the first reactor's start.
+    private static let kernelCapsReceives = RingProbe.capsMultishotReceives()
 
     static let bufferGroup: UInt16 = 0
     static let acceptBackoffMilliseconds: Int64 = 100
