@@ -11,6 +11,8 @@ struct ConnectionSlot {
     /// occupant are recognised.
     var generation: UInt32 = 0
     var state: State = .free
+    /// The server socket still holds its ACKs back: see `Reactor.connectToNextServer`.
+    var serverAcksHeld = false
     var clientFd: Int32 = -1
     var serverFd: Int32 = -1
     var listener: Int32 = -1

@@ -34,6 +34,13 @@ extension Reactor {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        // ACKs held back from the start (HAProxy's tcp-smart-connect): the
+        // handshake's last ACK then leaves with the client's first bytes, one
+        // packet fewer, and the server accepts a connection whose request is
+        // already there instead of waiting for it. Quick ACKs come back when
+        // those bytes have gone (`sent`), and the held ACK goes at once if
+        // there are none yet (`connected`).
+        QuickAcks.set(fd, on: false)
         if address.isIPv4Mapped {
             // An IPv6 socket reaches ::ffff:a.b.c.d over IPv4 only without
             // V6ONLY, which net.ipv6.bindv6only may turn on by default.
@@ -41,6 +48,7 @@ extension Reactor {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
         }
         table.slots[Int(slot)].serverFd = fd
+        table.slots[Int(slot)].serverAcksHeld = true
         table.slots[Int(slot)].server = Int32(server)
         load[server].add(1)
         table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
@@ -132,7 +140,14 @@ extension Reactor {
             armReceive(slot, direction: 1)
             // What the client sent (or its EOF) while we connected goes on now.
             let fromClient = table.flow(slot, 0)
-            if fromClient.pointee.queuedBytes > 0 { scheduleSend(slot, direction: 0, flow: fromClient) }
+            if fromClient.pointee.queuedBytes > 0 {
+                scheduleSend(slot, direction: 0, flow: fromClient)
+            } else {
+                // No bytes to carry the handshake's last ACK: it goes now,
+                // or a server that speaks first would not see the connection
+                // until the held ACK's timer, 200 ms on.
+                QuickAcks.set(table.slots[Int(slot)].serverFd, on: true)
+            }
             passOnEndOfStreamIfDrained(slot, direction: 0)
             if !fromClient.pointee.receiving { resumeReceiveIfReady(slot, direction: 0) }
             return
@@ -152,6 +167,19 @@ extension Reactor {
 }
 
 extension Reactor {
+    /// Quick ACKs on the server socket again once the client's first bytes
+    /// have gone to it. Held back any longer, a server that writes a short
+    /// reply in two writes under Nagle's algorithm would wait for the ACK
+    /// of the first one: 40 ms. Also after `connected` sent the held ACK:
+    /// a send soon after a segment arrived puts a socket back to holding
+    /// its ACKs (the kernel's interactive mode), once holding them back made
+    /// that "soon" non-zero.
+    func resumeQuickAcksToServer(_ slot: Int32) {
+        guard table.slots[Int(slot)].serverAcksHeld else { return }
+        table.slots[Int(slot)].serverAcksHeld = false
+        QuickAcks.set(table.slots[Int(slot)].serverFd, on: true)
+    }
+
     /// Logs each server that comes back into rotation, once across all reactors.
     func logServersBackInRotation() {
         lastHealthSweepMilliseconds = nowMilliseconds

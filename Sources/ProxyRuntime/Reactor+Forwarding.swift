@@ -263,6 +263,7 @@ extension Reactor {
             return Self.isPeerFailure(result) ? abandon(slot, direction: direction) : closeConnection(slot)
         }
         if result > 0 {
+            if direction == 0 { resumeQuickAcksToServer(slot) }
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)
             flow.pointee.roomWaits = 0

@@ -38,6 +38,14 @@ final class BackendServer: @unchecked Sendable {
         /// Sends `count` bytes of the `.flood` stream, waits until the peer
         /// has acknowledged all of them, then resets the connection (SO_LINGER 0).
         case floodThenReset(Int)
+        /// Waits for the first bytes, then answers with the number of TCP
+        /// segments the connection had received by then (the SYN counts),
+        /// 4 bytes little-endian, and echoes.
+        case segmentCountAtFirstBytes
+        /// Reads the first bytes, then answers `head` and `body` in two writes
+        /// with Nagle's algorithm on (no TCP_NODELAY), and echoes: the second
+        /// write waits for the ACK of the first.
+        case twoWritesUnderNagle(head: [UInt8], body: [UInt8])
     }
 
     /// Where the server listens (with the real port).
@@ -206,6 +214,17 @@ final class BackendServer: @unchecked Sendable {
                         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                     }
+                case .segmentCountAtFirstBytes:
+                    startHandler(fd) { core, fd in
+                        guard core.waitForBytes(fd), let count = Sockets.segmentsReceived(fd) else { return }
+                        if core.sendAll(fd, withUnsafeBytes(of: count.littleEndian) { Array($0) }) { core.echo(fd) }
+                    }
+                case .twoWritesUnderNagle(let head, let body):
+                    startHandler(fd) { core, fd in
+                        guard core.waitForBytes(fd) else { return }
+                        Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 0)
+                        if core.sendAll(fd, head), core.sendAll(fd, body) { core.echo(fd) }
+                    }
                 case .trickleAfterUpload(let upload):
                     startHandler(fd) { core, fd in
                         if core.receive(fd, count: upload) {
@@ -292,6 +311,13 @@ final class BackendServer: @unchecked Sendable {
             while ioctl(fd, UInt(TIOCOUTQ), &unacknowledged) == 0, unacknowledged > 0, monotonicNow() < deadline {
                 usleep(1000)
             }
+        }
+
+        /// Waits (up to 5 s) until `fd` has bytes to read; false if it has none by then or ends.
+        private func waitForBytes(_ fd: Int32) -> Bool {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var available: Int32 = 0
+            return poll(&pfd, 1, 5000) > 0 && ioctl(fd, UInt(FIONREAD), &available) == 0 && available > 0
         }
 
         /// Reads and drops `count` bytes; false on EOF, an error or stop().

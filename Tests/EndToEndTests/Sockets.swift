@@ -74,6 +74,18 @@ enum Sockets {
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// TCP segments `fd` has received, from TCP_INFO; nil on error. glibc's
+    /// `struct tcp_info` stops before `tcpi_segs_in`, so it is read at its
+    /// offset in the kernel's (append-only) layout, linux/tcp.h.
+    static func segmentsReceived(_ fd: Int32) -> UInt32? {
+        let segmentsInOffset = 140
+        var info = [UInt8](repeating: 0, count: 256)
+        var length = socklen_t(info.count)
+        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0,
+              Int(length) >= segmentsInOffset + 4 else { return nil }
+        return info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: segmentsInOffset, as: UInt32.self) }
+    }
+
     /// Sets SO_RCVTIMEO and SO_SNDTIMEO, so no blocking call on `fd` hangs longer than `seconds`.
     static func setTimeouts(_ fd: Int32, seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))

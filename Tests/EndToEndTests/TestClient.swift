@@ -168,18 +168,12 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    /// TCP segments this socket has received, from TCP_INFO. glibc's
-    /// `struct tcp_info` stops before `tcpi_segs_in`, so it is read at its
-    /// offset in the kernel's (append-only) layout, linux/tcp.h.
+    /// TCP segments this socket has received (`Sockets.segmentsReceived`).
     func segmentsReceived() throws -> UInt32 {
-        let segmentsInOffset = 140
-        var info = [UInt8](repeating: 0, count: 256)
-        var length = socklen_t(info.count)
-        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0,
-              Int(length) >= segmentsInOffset + 4 else {
+        guard let count = Sockets.segmentsReceived(fd) else {
             throw ClientError.socket(SocketError("getsockopt TCP_INFO"))
         }
-        return info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: segmentsInOffset, as: UInt32.self) }
+        return count
     }
 
     /// Half-close: no more bytes from this side.
