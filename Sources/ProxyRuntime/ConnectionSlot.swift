@@ -11,8 +11,9 @@ struct ConnectionSlot {
     /// occupant are recognised.
     var generation: UInt32 = 0
     var state: State = .free
-    /// The server socket still holds its ACKs back: see `Reactor.connectToNextServer`.
-    var serverAcksHeld = false
+    /// The server socket was connected with its ACKs held back and the
+    /// server has sent nothing yet: see `Reactor.serverSpoke`.
+    var awaitingServerBytes = false
     var clientFd: Int32 = -1
     var serverFd: Int32 = -1
     var listener: Int32 = -1

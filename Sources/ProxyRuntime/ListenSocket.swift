@@ -32,11 +32,6 @@ enum ListenSocket {
             close(fd)
             throw SocketError("listen \(address)", errno: error)
         }
-        // Accepted sockets inherit delayed ACKs from the start (HAProxy's
-        // tcp-smart-accept): a client's first bytes are acknowledged by the
-        // first bytes back, one packet fewer, not by an ACK of their own.
-        // Set after listen(), which resets the ACK state.
-        QuickAcks.set(fd, on: false)
         return fd
     }
 }

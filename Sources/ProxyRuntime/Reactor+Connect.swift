@@ -37,9 +37,9 @@ extension Reactor {
         // ACKs held back from the start (HAProxy's tcp-smart-connect): the
         // handshake's last ACK then leaves with the client's first bytes, one
         // packet fewer, and the server accepts a connection whose request is
-        // already there instead of waiting for it. Quick ACKs come back when
-        // those bytes have gone (`sent`), and the held ACK goes at once if
-        // there are none yet (`connected`).
+        // already there instead of waiting for it. The held ACK goes at once
+        // if there are no bytes yet (`connected`); quick ACKs come back with
+        // the server's first bytes (`serverSpoke`).
         QuickAcks.set(fd, on: false)
         if address.isIPv4Mapped {
             // An IPv6 socket reaches ::ffff:a.b.c.d over IPv4 only without
@@ -48,7 +48,7 @@ extension Reactor {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
         }
         table.slots[Int(slot)].serverFd = fd
-        table.slots[Int(slot)].serverAcksHeld = true
+        table.slots[Int(slot)].awaitingServerBytes = true
         table.slots[Int(slot)].server = Int32(server)
         load[server].add(1)
         table.slots[Int(slot)].triedServers |= 1 << UInt64(server & 63)
@@ -167,17 +167,21 @@ extension Reactor {
 }
 
 extension Reactor {
-    /// Quick ACKs on the server socket again once the client's first bytes
-    /// have gone to it. Held back any longer, a server that writes a short
-    /// reply in two writes under Nagle's algorithm would wait for the ACK
-    /// of the first one: 40 ms. Also after `connected` sent the held ACK:
-    /// a send soon after a segment arrived puts a socket back to holding
-    /// its ACKs (the kernel's interactive mode), once holding them back made
-    /// that "soon" non-zero.
-    func resumeQuickAcksToServer(_ slot: Int32) {
-        guard table.slots[Int(slot)].serverAcksHeld else { return }
-        table.slots[Int(slot)].serverAcksHeld = false
-        QuickAcks.set(table.slots[Int(slot)].serverFd, on: true)
+    /// The server's first bytes (or its EOF) have arrived: quick ACKs on
+    /// its socket again, which also sends the ACK of those bytes if it is
+    /// held. Holding the handshake's ACK back made the kernel time its
+    /// delayed ACKs from the connect, so every segment sent to the server
+    /// within 40 ms of it (also one queued earlier and sent when the window
+    /// opens) counts as a quick reply and puts the socket back to holding
+    /// its ACKs (the kernel's interactive mode). A server that writes a
+    /// short reply in two writes under Nagle's algorithm would then wait
+    /// 40 ms for the ACK of the first. From the server's first bytes on, the
+    /// kernel times from those, as on any connection; an EOF puts the
+    /// socket in that mode anyway, its ACK riding on our FIN.
+    func serverSpoke(_ slot: Int32, bytes: Bool) {
+        guard table.slots[Int(slot)].awaitingServerBytes else { return }
+        table.slots[Int(slot)].awaitingServerBytes = false
+        if bytes { QuickAcks.set(table.slots[Int(slot)].serverFd, on: true) }
     }
 
     /// Logs each server that comes back into rotation, once across all reactors.

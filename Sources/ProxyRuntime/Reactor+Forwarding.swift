@@ -55,6 +55,7 @@ extension Reactor {
             if result <= 0 || !open || flow.pointee.abandoned { buffers.recycle(bufferID) }
         }
         guard open else { return }
+        if direction == 1 && result >= 0 { serverSpoke(slot, bytes: result > 0) }
         if result > 0 && flow.pointee.abandoned {
             // Read and dropped: see `abandon`.
         } else if result > 0, let bufferID {
@@ -263,7 +264,6 @@ extension Reactor {
             return Self.isPeerFailure(result) ? abandon(slot, direction: direction) : closeConnection(slot)
         }
         if result > 0 {
-            if direction == 0 { resumeQuickAcksToServer(slot) }
             table.slots[Int(slot)].lastActivityMilliseconds = nowMilliseconds
             consumeSent(Int(result), from: flow)
             flow.pointee.roomWaits = 0

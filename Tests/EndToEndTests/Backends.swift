@@ -42,10 +42,10 @@ final class BackendServer: @unchecked Sendable {
         /// segments the connection had received by then (the SYN counts),
         /// 4 bytes little-endian, and echoes.
         case segmentCountAtFirstBytes
-        /// Reads the first bytes, then answers `head` and `body` in two writes
-        /// with Nagle's algorithm on (no TCP_NODELAY), and echoes: the second
-        /// write waits for the ACK of the first.
-        case twoWritesUnderNagle(head: [UInt8], body: [UInt8])
+        /// Reads `afterReading` bytes, then answers with `writes`, one write
+        /// each, with Nagle's algorithm on (no TCP_NODELAY), and echoes: a
+        /// short write waits for the ACK of the one before.
+        case replyUnderNagle(afterReading: Int, writes: [[UInt8]])
     }
 
     /// Where the server listens (with the real port).
@@ -219,11 +219,11 @@ final class BackendServer: @unchecked Sendable {
                         guard core.waitForBytes(fd), let count = Sockets.segmentsReceived(fd) else { return }
                         if core.sendAll(fd, withUnsafeBytes(of: count.littleEndian) { Array($0) }) { core.echo(fd) }
                     }
-                case .twoWritesUnderNagle(let head, let body):
+                case .replyUnderNagle(let request, let writes):
                     startHandler(fd) { core, fd in
-                        guard core.waitForBytes(fd) else { return }
+                        guard core.receive(fd, count: request) else { return }
                         Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 0)
-                        if core.sendAll(fd, head), core.sendAll(fd, body) { core.echo(fd) }
+                        if writes.allSatisfy({ core.sendAll(fd, $0) }) { core.echo(fd) }
                     }
                 case .trickleAfterUpload(let upload):
                     startHandler(fd) { core, fd in

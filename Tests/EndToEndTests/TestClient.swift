@@ -94,6 +94,9 @@ final class TestClient: @unchecked Sendable {
     /// Changes the bound on every later blocking call.
     func setTimeout(_ seconds: Double) { Sockets.setTimeouts(fd, seconds: seconds) }
 
+    /// Nagle's algorithm back on (clients here start with TCP_NODELAY).
+    func useNagle() { Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 0) }
+
     /// Shrinks the kernel send buffer (makes a stalled peer visible sooner).
     func setSendBuffer(_ bytes: Int32) { Sockets.setOption(fd, SOL_SOCKET, SO_SNDBUF, bytes) }
 
