@@ -229,6 +229,29 @@ final class ProxyProcess: @unchecked Sendable {
         if process.isRunning { kill(pid, signal) }
     }
 
+    /// Sends SIGSTOP and returns once every thread of the proxy has stopped; false if
+    /// one still runs after `timeout`. The signal takes effect asynchronously: on a
+    /// loaded machine a reactor can go on accepting for a while after kill(2) returns.
+    func freeze(timeout: Double = 5) -> Bool {
+        signal(SIGSTOP)
+        return waitUntil(timeout: timeout, interval: 0.002) { everyThreadStopped }
+    }
+
+    /// True if each thread is in state T. io_uring's kernel workers (iou-*) never
+    /// stop for a signal, and do not run the reactors' accepts, so they are skipped.
+    private var everyThreadStopped: Bool {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return false }
+        return threads.allSatisfy { thread in
+            var name = "", state = ""
+            ProcFile.forEachLine("/proc/\(pid)/task/\(thread)/status") { line in
+                if line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+                if line.hasPrefix("State:") { state = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
+                return state.isEmpty
+            }
+            return name.hasPrefix("iou-") || state.hasPrefix("T")
+        }
+    }
+
     /// The exit status (128+N if killed by signal N), or nil if still running after `timeout`.
     func waitForExit(timeout: Double) -> Int32? { Self.waitForExit(process, timeout: timeout) }
 

@@ -15,7 +15,7 @@ extension EndToEnd {
             // All 60 wait in the listen backlog of a stopped proxy: once it runs
             // again, its multishot accept takes clients until no descriptor is
             // left, and those must not all wait for a server socket forever.
-            proxy.signal(SIGSTOP)
+            #expect(proxy.freeze(), "the proxy did not stop\n\(proxy.stderrTail)")
             let clients = try (0..<60).map { _ in try proxy.connect(ioTimeout: 2) }
             for (index, client) in clients.enumerated() { try client.sendAll([UInt8(index)]) }
             proxy.signal(SIGCONT)
@@ -59,7 +59,7 @@ extension EndToEnd {
         func clientsWaitingForADescriptorAreServedWhileDraining() throws {
             let echo = try BackendServer(.echo)
             let proxy = try ProxyProcess.forwarding(to: [echo], global: ["workers 1", "grace 20s"], fileDescriptorLimit: 40)
-            proxy.signal(SIGSTOP)
+            #expect(proxy.freeze(), "the proxy did not stop\n\(proxy.stderrTail)")
             let clients = try (0..<25).map { _ in try proxy.connect(ioTimeout: 2) }
             for (index, client) in clients.enumerated() { try client.sendAll([UInt8(index)]) }
             proxy.signal(SIGCONT)
