@@ -106,8 +106,11 @@ public final class ProxyServer {
                 break
             }
             if let deadline = drainDeadline {
+                // In this order: the count read after the accepts have ended
+                // includes every client they brought in.
+                let acceptsEnded = reactors.allSatisfy(\.haveAcceptsEnded)
                 let open = model.globalLimit.current
-                if open == 0 {
+                if acceptsEnded && open == 0 {
                     logger.notice("drained: all connections closed; exiting")
                     return 0
                 }

@@ -19,6 +19,7 @@ extension Reactor {
         }
         guard !completion.hasMore else { return }
         listenSockets[socketIndex].acceptArmed = false
+        if !accepting { reportAcceptsEndedIfSo() }
         guard acceptAllowed else { return }
         switch -completion.res {
         case _ where Self.isOutOfResources(-completion.res):
@@ -131,6 +132,14 @@ extension Reactor {
         if !waitingForDescriptor.isEmpty { retryAccepts(within: 1) }
         cancelAccepts()
         for socket in listenSockets { closeDetached(socket.fd) }
+        reportAcceptsEndedIfSo()
+    }
+
+    /// Tells the control thread once no accept is left to bring a client in
+    /// (a cancelled multishot accept ends with a last completion).
+    private func reportAcceptsEndedIfSo() {
+        guard !listenSockets.contains(where: \.acceptArmed) else { return }
+        mailbox.reportAcceptsEnded()
     }
 
     func cancelAccepts() {

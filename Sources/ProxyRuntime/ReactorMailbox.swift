@@ -13,6 +13,7 @@ enum ReactorCommand: Sendable {
 final class ReactorMailbox: Sendable {
     let eventFd: Int32
     private let commands = Mutex<[ReactorCommand]>([])
+    private let acceptsEnded = Atomic<Bool>(false)
 
     init() throws {
         eventFd = eventfd(0, Int32(EFD_CLOEXEC))
@@ -24,6 +25,17 @@ final class ReactorMailbox: Sendable {
         var one: UInt64 = 1
         _ = write(eventFd, &one, MemoryLayout<UInt64>.size)
     }
+
+    /// The reactor's side, once it has stopped accepting and its accepts have
+    /// ended: every client they brought in is counted among the open connections.
+    func reportAcceptsEnded() {
+        acceptsEnded.store(true, ordering: .releasing)
+    }
+
+    /// The control thread's side: until this holds, no open connection does
+    /// not mean drained, as a client accepted by the kernel may still be on
+    /// its way to the reactor.
+    var haveAcceptsEnded: Bool { acceptsEnded.load(ordering: .acquiring) }
 
     func take() -> [ReactorCommand] {
         commands.withLock { queue in

@@ -33,7 +33,8 @@ extension EndToEnd {
             let client = try Self.establishedClient(proxy)
 
             proxy.signal(SIGTERM)
-            sleep(seconds: 0.3)
+            #expect(waitUntil(timeout: 5) { !proxy.listeningPorts().contains(proxy.front.port) },
+                    "still listening 5 s after SIGTERM\n\(proxy.stderrTail)")
             #expect(proxy.isRunning, "exited at once despite an open connection and grace 10s\n\(proxy.stderrTail)")
             if let problem = Self.newConnectionRejected(proxy.front) {
                 Issue.record("\(problem)\n\(proxy.stderrTail)")
@@ -95,6 +96,34 @@ extension EndToEnd {
             #expect(served > 1000, "only \(served) clients served before the drains: the test did not load the proxy")
         }
 
+        /// The drain used to end as soon as no connection was open, before
+        /// the reactors had taken in what their accepts still brought: the
+        /// process exited, and clients the kernel had accepted for it were
+        /// closed unanswered. Here 100 clients wait in the listen backlog of a
+        /// stopped proxy, and SIGTERM is pending when it runs again.
+        @Test("clients accepted as the drain begins, none open before: each is served before the proxy exits",
+              .timeLimit(.minutes(1)))
+        func drainWaitsForTheLastAccepts() throws {
+            let greeting = Array("hello".utf8)
+            let backend = try BackendServer(.greeting(greeting))
+            let proxy = try ProxyProcess.forwarding(to: [backend], global: ["workers 1", "grace 5s"])
+            #expect(proxy.freeze(), "the proxy did not stop\n\(proxy.stderrTail)")
+            let clients = try (0..<100).map { _ in try proxy.connect(ioTimeout: 5) }
+            proxy.signal(SIGTERM)
+            proxy.signal(SIGCONT)
+            var outcomes: [String: Int] = [:]
+            for client in clients {
+                switch Result(catching: { try client.readExactly(greeting.count) }) {
+                case .success(let bytes): outcomes[bytes == greeting ? "served" : "wrong bytes", default: 0] += 1
+                case .failure(ClientError.closedEarly(received: 0, _)): outcomes["closed unanswered", default: 0] += 1
+                case .failure(let error): outcomes["\(error)", default: 0] += 1
+                }
+                client.close()
+            }
+            #expect(outcomes == ["served": clients.count], "\(outcomes)\n\(proxy.stderrTail)")
+            #expect(proxy.waitForExit(timeout: 5) == 0, "\(proxy.stderrTail)")
+        }
+
         @Test("SIGTERM with grace 1s and a connection held open: exit 0 after about 1 s", .timeLimit(.minutes(1)))
         func graceExpires() throws {
             let echo = try BackendServer(.echo)
@@ -122,7 +151,8 @@ extension EndToEnd {
             let config = "global\n    workers 1\n    grace 1s\nlistener web\n    bind 127.0.0.1:\(port)\n    pool app\n"
                 + "pool app\n    balance least-connections\n"
                 + (0..<20_000).map { "    server s\($0) 127.0.\($0 / 250).\($0 % 250 + 1):80\n" }.joined()
-            let outcome = try ProxyProcess.signalledDuringStartUp(config: config, signal: SIGHUP, after: 0.12)
+            let outcome = try ProxyProcess.signalledWhileLoading(config: config, signal: SIGHUP)
+            #expect(outcome.beforeStart, "signalled only once the proxy had started: the test proves nothing")
             #expect(outcome.survived, "the SIGHUP ended the proxy (status \(outcome.status))\n\(outcome.stderr)")
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stderr.contains("reload is not supported yet"), "\(outcome.stderr)")
@@ -135,7 +165,8 @@ extension EndToEnd {
             let client = try Self.establishedClient(proxy)
 
             proxy.signal(SIGTERM)
-            sleep(seconds: 0.5)
+            // (Two signals pending at once would count as one.)
+            #expect(proxy.waitForLog("no longer accepting"), "\(proxy.stderrTail)")
             #expect(proxy.isRunning, "exited on the first SIGTERM despite an open connection and grace 10s\n\(proxy.stderrTail)")
             let second = monotonicNow()
             proxy.signal(SIGTERM)
