@@ -47,8 +47,8 @@ extension EndToEnd {
 
             // Silent after one exchange: closed by the proxy after ~0.5 s, surely within 2 s.
             let silent = try proxy.connect(ioTimeout: 2)
+            let lastTraffic = monotonicNow()  // the proxy's last activity comes after this
             #expect(try silent.roundTrip([1]) == [1])
-            let lastTraffic = monotonicNow()
             let outcome = silent.waitForClose(timeout: 4)
             let idleFor = monotonicNow() - lastTraffic
             #expect(outcome.isClosed, "silent connection after \(idleFor) s: \(outcome)\n\(proxy.stderrTail)")
@@ -57,7 +57,7 @@ extension EndToEnd {
             sleep(seconds: 0.2)
             #expect(proxy.isAlive, "the proxy died closing the idle connection\n\(proxy.stderrTail)")
 
-            // A byte every 200 ms, echoed, for 1.6 s: never idle for 500 ms.
+            // A byte every 100 ms, echoed, for 1.6 s: never idle for 500 ms.
             let chatty = try proxy.connect(ioTimeout: 2)
             let start = monotonicNow()
             var exchanged = 0
@@ -65,7 +65,7 @@ extension EndToEnd {
                 while monotonicNow() - start < 1.6 {
                     #expect(try chatty.roundTrip([UInt8(exchanged & 0xFF)]) == [UInt8(exchanged & 0xFF)])
                     exchanged += 1
-                    sleep(seconds: 0.2)
+                    sleep(seconds: 0.1)
                 }
                 #expect(try chatty.roundTrip([42]) == [42])
             } catch {

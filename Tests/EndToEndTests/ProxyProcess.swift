@@ -96,15 +96,16 @@ final class ProxyProcess: @unchecked Sendable {
         return Outcome(status: status, stdout: scratch.read("stdout.log"), stderr: scratch.read("stderr.log"))
     }
 
-    /// Starts `ringproxy --config FILE` with `config`, sends `signal` after
-    /// `delay` seconds (while it is still starting up), and says whether it
-    /// was running `settle` seconds later; then stops it with SIGTERM.
+    /// Starts `ringproxy --config FILE` with `config`, sends `signal` as soon
+    /// as it has read the file (while it still parses and checks it), and says
+    /// whether it was running `settle` seconds later; then stops it with SIGTERM.
+    /// `beforeStart`: the proxy had not yet logged that it started when signalled.
     ///
     /// Spawned with no signal blocked, as systemd or a shell would start it:
     /// this test process blocks most signals, and a child inherits that mask
     /// through exec, which would hide any start-up race.
-    static func signalledDuringStartUp(config: String, signal: Int32, after delay: Double,
-                                       settle: Double = 1) throws -> (survived: Bool, status: Int32, stderr: String) {
+    static func signalledWhileLoading(config: String, signal: Int32, settle: Double = 1) throws
+        -> (beforeStart: Bool, survived: Bool, status: Int32, stderr: String) {
         let scratch = try ScratchDirectory()
         let configPath = try scratch.write("proxy.conf", config)
         let stderrPath = scratch.path("stderr.log")
@@ -126,7 +127,18 @@ final class ProxyProcess: @unchecked Sendable {
         guard posix_spawn(&pid, binaryPath, &files, &attributes, argv, environ) == 0 else {
             throw ProxyError(description: "cannot spawn \(binaryPath)")
         }
-        sleep(seconds: delay)
+        // Bytes read so far, by read(2) (the libraries are mapped, not read).
+        let bytesRead = { () -> Int in
+            var count = 0
+            ProcFile.forEachLine("/proc/\(pid)/io") { line in
+                guard line.hasPrefix("rchar:") else { return true }
+                count = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
+                return false
+            }
+            return count
+        }
+        _ = waitUntil(timeout: 10, interval: 0.001) { bytesRead() >= config.utf8.count }
+        let beforeStart = !scratch.read("stderr.log").contains("ringproxy started")
         kill(pid, signal)
         sleep(seconds: settle)
         var status: Int32 = 0
@@ -141,14 +153,14 @@ final class ProxyProcess: @unchecked Sendable {
             }
         }
         let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (survived, exitStatus, scratch.read("stderr.log"))
+        return (beforeStart, survived, exitStatus, scratch.read("stderr.log"))
     }
 
     // MARK: The running proxy
 
     /// Writes `config` to a temporary file, starts `ringproxy --config FILE`, and waits
     /// (bounded) until the proxy has a listening socket on the port of every endpoint in
-    /// `listening`. Throws with the proxy's stderr if it exits or never listens.
+    /// `listening` and has logged that it started. Throws with the proxy's stderr if it exits or never listens.
     ///
     /// Readiness is read from /proc (a LISTEN socket owned by the proxy's pid) rather than
     /// by connecting, so that no probe connection reaches a backend, a balancer or a
@@ -175,7 +187,9 @@ final class ProxyProcess: @unchecked Sendable {
                     \(stderrText)
                     """)
             }
-            if wanted.isSubset(of: listeningPorts()) { return }
+            // The line is logged once every reactor has set up (the first
+            // listening socket comes before the other reactors' descriptors).
+            if wanted.isSubset(of: listeningPorts()) && stderrText.contains("ringproxy started") { return }
             if monotonicNow() > deadline {
                 let seen = listeningPorts().sorted()
                 stop()

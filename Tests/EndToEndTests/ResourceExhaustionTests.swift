@@ -19,19 +19,27 @@ extension EndToEnd {
             let clients = try (0..<60).map { _ in try proxy.connect(ioTimeout: 2) }
             for (index, client) in clients.enumerated() { try client.sendAll([UInt8(index)]) }
             proxy.signal(SIGCONT)
-            sleep(seconds: 0.5)  // for every client that can be served to be
+            // Those that can be served are, soon after the first one (bounded: a busy machine).
             var served: [Int] = []
-            var waiting: [Int] = []
-            for (index, client) in clients.enumerated() {
-                client.setTimeout(0.02)
-                do {
-                    #expect(try client.readExactly(1) == [UInt8(index)], "client \(index): wrong byte")
-                    served.append(index)
-                } catch ClientError.timeout {
-                    waiting.append(index)
-                } catch {
-                    Issue.record("client \(index) was closed instead of waiting: \(error)\n\(proxy.stderrTail)")
+            var waiting = Array(clients.indices)
+            let deadline = monotonicNow() + 5
+            var passesSinceFirstServed = 0
+            while passesSinceFirstServed < 2 && monotonicNow() < deadline {
+                if !served.isEmpty { passesSinceFirstServed += 1 }
+                sleep(seconds: 0.1)
+                for index in waiting {
+                    clients[index].setTimeout(0.02)
+                    do {
+                        #expect(try clients[index].readExactly(1) == [UInt8(index)], "client \(index): wrong byte")
+                        served.append(index)
+                    } catch ClientError.timeout {
+                        continue
+                    } catch {
+                        Issue.record("client \(index) was closed instead of waiting: \(error)\n\(proxy.stderrTail)")
+                        served.append(index)  // (not waiting either)
+                    }
                 }
+                waiting.removeAll(where: served.contains)
             }
             #expect(!served.isEmpty, "no connection was served under the descriptor limit\n\(proxy.stderrTail)")
             #expect(!waiting.isEmpty, "all \(clients.count) connections served: the limit was never reached")
@@ -250,7 +258,6 @@ extension EndToEnd {
             let proxy = try ProxyProcess(config: config, listening: [toPool, toEcho], keepingAlive: [stalled, echo])
             let firstPart = 12 << 10
             let requests = (0..<24).map { Payload.random(count: 64 << 10, seed: UInt64(500 + $0)) }
-            let started = monotonicNow()
             let clients = try requests.map { request in
                 let client = try proxy.connect(toPool, ioTimeout: 10)
                 client.setSendBuffer(256 << 10)  // the whole request fits: sending never waits on the proxy
@@ -273,7 +280,8 @@ extension EndToEnd {
             } catch {
                 Issue.record("no service while clients wait on a connect: \(error)\n\(proxy.stderrTail)")
             }
-            #expect(monotonicNow() - started < 4, "served only once the waiting connects had timed out")
+            #expect(!proxy.stderrText.contains("failed: timed out"),
+                    "served only once the waiting connects had timed out\n\(proxy.stderrTail)")
             for (index, client) in kept.enumerated() {
                 do {
                     // The echo server half-closes back after an EOF.

@@ -1,6 +1,7 @@
 // Low-level POSIX socket plumbing shared by the test backends and the test client:
 // loopback addresses, errno errors, timeouts, free ports, joinable threads.
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,8 +111,27 @@ enum Sockets {
         }
     }
 
-    /// A socket bound to `endpoint` (port 0 = any free port), not yet listening.
+    /// Ports `freePort` has handed out. They are free until the test binds
+    /// them (or counts on their refusing connections), and the kernel may give
+    /// a free port to the next bind to port 0: that bind must not have them.
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
+    /// A socket bound to `endpoint` (port 0 = any free port not handed out by
+    /// `freePort`), not yet listening.
     static func bound(_ endpoint: Endpoint, receiveBuffer: Int32? = nil) throws -> (fd: Int32, endpoint: Endpoint) {
+        guard endpoint.port == 0 else { return try bindOnce(endpoint, receiveBuffer: receiveBuffer) }
+        // A port handed out stays bound (so the next try gets another) until one is found.
+        var skipped: [Int32] = []
+        defer { skipped.forEach { close($0) } }
+        for _ in 0..<64 {
+            let candidate = try bindOnce(endpoint, receiveBuffer: receiveBuffer)
+            guard handedOut.withLock({ $0.contains(candidate.endpoint.port) }) else { return candidate }
+            skipped.append(candidate.fd)
+        }
+        throw SocketError("bind \(endpoint): 64 ports in a row handed out already", code: EADDRINUSE)
+    }
+
+    private static func bindOnce(_ endpoint: Endpoint, receiveBuffer: Int32?) throws -> (fd: Int32, endpoint: Endpoint) {
         let fd = try tcpSocket(family: endpoint.family)
         setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
         if let receiveBuffer { setOption(fd, SOL_SOCKET, SO_RCVBUF, receiveBuffer) }
@@ -126,9 +146,11 @@ enum Sockets {
         }
     }
 
-    /// A loopback port that nothing listens on right now (bind port 0, read it, close).
+    /// A loopback port that nothing listens on right now (bind port 0, read it, close);
+    /// no later bind to port 0 in these tests gets it.
     static func freePort(host: String = "127.0.0.1") throws -> UInt16 {
         let (fd, endpoint) = try bound(Endpoint(host: host, port: 0))
+        handedOut.withLock { _ = $0.insert(endpoint.port) }
         close(fd)
         return endpoint.port
     }
