@@ -81,6 +81,38 @@ extension EndToEnd {
             #expect(throws: (any Error).self) { try TestClient(dead, connectTimeout: 1) }
         }
 
+        /// A refused connect once closed its socket twice: in the catch of
+        /// the init, and again in deinit, which runs when a class's init
+        /// throws after setting every property. A descriptor another thread
+        /// opened between the two was closed under it: in the drain tests a
+        /// backend's connection, whose client then got an EOF and no bytes.
+        @Test("a refused connect closes its socket once: what other threads open meanwhile stays open",
+              .timeLimit(.minutes(1)))
+        func refusedConnectClosesOnce() throws {
+            let dead = try Sockets.closedEndpoint()
+            let done = Locked(false)
+            let opener = Worker(name: "descriptor-opener") { () -> Int in
+                var lost = 0
+                while !done.current {
+                    var ends: [Int32] = [-1, -1]
+                    guard pipe(&ends) == 0 else { continue }
+                    var opened = stat()
+                    fstat(ends[0], &opened)
+                    sched_yield()
+                    var now = stat()
+                    if fstat(ends[0], &now) != 0 || now.st_ino != opened.st_ino { lost += 1 }
+                    close(ends[0])
+                    close(ends[1])
+                }
+                return lost
+            }
+            let until = monotonicNow() + 1
+            for _ in 0..<50_000 where monotonicNow() < until { _ = try? TestClient(dead, connectTimeout: 1) }
+            done.withLock { $0 = true }
+            #expect(try opener.value(timeout: 10, "descriptor opener") == 0,
+                    "descriptors of another thread were closed by failed connects")
+        }
+
         @Test("waitForClose tells an idle open connection from a closed one", .timeLimit(.minutes(1)))
         func waitForClose() throws {
             let echo = try BackendServer(.echo)

@@ -66,7 +66,8 @@ final class TestClient: @unchecked Sendable {
             }
             try connect(timeout: connectTimeout)
         } catch {
-            Glibc.close(fd)
+            // Once only: deinit runs too, as the init throws with every property set.
+            close()
             throw error
         }
         Sockets.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
