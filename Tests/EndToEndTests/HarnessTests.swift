@@ -113,6 +113,32 @@ extension EndToEnd {
                     "descriptors of another thread were closed by failed connects")
         }
 
+        /// A round trip that timed out used to leave its reader looping:
+        /// once the caller closed the socket, the reader's next recv read
+        /// from whatever socket got the number next.
+        @Test("a round trip that times out stops its reader: a socket opened after the close keeps its bytes",
+              .timeLimit(.minutes(1)))
+        func timedOutRoundTripStopsItsReader() throws {
+            let trickle = try BackendServer(.trickleAfterUpload(1))
+            let client = try TestClient(trickle.endpoint)
+            #expect(throws: TimeoutError.self) {
+                try client.roundTrip([1], expecting: 64 << 20, timeout: 0.3)
+            }
+            let number = client.fd
+            client.close()
+            var pair: [Int32] = [-1, -1]
+            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+            defer { pair.forEach { close($0) } }
+            try #require(pair.contains(number), "the socket pair did not get the number \(number) of the closed socket")
+            let (reused, other) = pair[0] == number ? (pair[0], pair[1]) : (pair[1], pair[0])
+            var sent: UInt8 = 42
+            #expect(send(other, &sent, 1, 0) == 1)
+            sleep(seconds: 0.2)
+            var received: UInt8 = 0
+            #expect(recv(reused, &received, 1, Int32(MSG_DONTWAIT)) == 1 && received == 42,
+                    "the byte sent to the new socket was read by someone else")
+        }
+
         @Test("waitForClose tells an idle open connection from a closed one", .timeLimit(.minutes(1)))
         func waitForClose() throws {
             let echo = try BackendServer(.echo)

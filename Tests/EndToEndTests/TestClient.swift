@@ -207,7 +207,15 @@ final class TestClient: @unchecked Sendable {
         let reader = Worker(name: "client-reader") { [self] in try readExactly(count) }
         var sendError: Error?
         do { try sendAll(payload) } catch { sendError = error }
-        let received = try reader.value(timeout: timeout, "reading \(count) bytes back")
+        guard let outcome = reader.join(timeout: timeout) else {
+            // The reader stops before this returns: once the caller closes
+            // the socket, its number goes to the next one opened, which a
+            // reader still looping would read from.
+            shutdown(fd, Int32(SHUT_RDWR))
+            _ = reader.join(timeout: 30)
+            throw TimeoutError(what: "reading \(count) bytes back")
+        }
+        let received = try outcome.get()
         if let sendError { throw sendError }
         return received
     }
